@@ -1,0 +1,1 @@
+"""The Flowroute integration: SMS and MMS through a Flowroute account."""

@@ -1,0 +1,384 @@
+"""The simulator's state: accounts, message records, callbacks, opt-outs, rate windows, logs."""
+
+from __future__ import annotations
+
+import hmac
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from .faults import FaultBook
+from .receipts import Receipt, ReceiptBook
+from .rules import (
+    Encoding,
+    OptKeyword,
+    body_encoding,
+    count_segments,
+    number_problem,
+    opt_keyword,
+    price_nanodollars,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimNumber:
+    """A phone number (DID) of a simulated account."""
+
+    number: str
+    messaging_enabled: bool = True
+    alias: str | None = None
+    number_type: str = "longcode"
+    rate_center: str = "seattle"
+    state: str = "wa"
+
+    def __post_init__(self) -> None:
+        """Refuse a number Flowroute would not have."""
+        if problem := number_problem(self.number):
+            raise ValueError(f"number {self.number!r} {problem}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """A Flowroute account: API credentials and its numbers."""
+
+    access_key: str
+    secret_key: str
+    numbers: tuple[SimNumber, ...]
+
+    @classmethod
+    def with_numbers(cls, access_key: str, secret_key: str, *numbers: str) -> Account:
+        """Build an account whose numbers are all enabled for messaging."""
+        return cls(
+            access_key=access_key,
+            secret_key=secret_key,
+            numbers=tuple(SimNumber(number=number) for number in numbers),
+        )
+
+
+DEFAULT_ACCOUNT = Account(
+    access_key="12345678",
+    secret_key="sim-secret-key",  # noqa: S106 - a simulator credential, published on purpose
+    numbers=(
+        SimNumber(number="12065550199"),
+        SimNumber(number="12065550188"),
+        SimNumber(number="12065550177", messaging_enabled=False),
+    ),
+)
+
+
+class Direction(StrEnum):
+    """Which way a message went, seen from the account."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class MessageKind(StrEnum):
+    """SMS or MMS: they have separate rate limits, callbacks and prices."""
+
+    SMS = "sms"
+    MMS = "mms"
+
+
+class CallbackKind(StrEnum):
+    """The four callback URLs of a number or an account."""
+
+    SMS = "sms_callback"
+    MMS = "mms_callback"
+    SMS_DLR = "sms_dlr_callback"
+    MMS_DLR = "mms_dlr_callback"
+
+    @classmethod
+    def inbound(cls, kind: MessageKind) -> CallbackKind:
+        """Return the callback inbound messages of `kind` go to."""
+        return cls.MMS if kind is MessageKind.MMS else cls.SMS
+
+    @classmethod
+    def receipts(cls, kind: MessageKind) -> CallbackKind:
+        """Return the callback receipts for sent messages of `kind` go to."""
+        return cls.MMS_DLR if kind is MessageKind.MMS else cls.SMS_DLR
+
+
+class CallbackEvent(StrEnum):
+    """What a callback post carried."""
+
+    INBOUND = "inbound"
+    RECEIPT = "receipt"
+
+
+def new_message_id() -> str:
+    """Return a fresh Messaging v2.1 message id."""
+    return "mdr2-" + uuid4().hex
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaFile:
+    """A media part of an MMS: fetched for a send, or served by the simulator for an inbound."""
+
+    media_id: str
+    url: str
+    mime_type: str
+    file_name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredMedia:
+    """Bytes the simulator serves at /sim/media/{media_id} (inbound MMS media)."""
+
+    media_id: str
+    content: bytes
+    mime_type: str
+    file_name: str
+
+
+@dataclass(slots=True, kw_only=True)
+class MessageRecord:
+    """A message detail record (MDR), inbound or outbound."""
+
+    message_id: str
+    access_key: str
+    direction: Direction
+    from_number: str
+    to_number: str
+    body: str | None
+    is_mms: bool
+    media: tuple[MediaFile, ...]
+    timestamp: datetime
+    encoding: Encoding
+    segments: int
+    amount_nanodollars: int
+    message_type: str
+    dlr_callback: str | None = None
+    receipts: list[Receipt] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        access_key: str,
+        direction: Direction,
+        from_number: str,
+        to_number: str,
+        body: str | None,
+        media: tuple[MediaFile, ...],
+        is_mms: bool,
+        timestamp: datetime,
+        message_type: str,
+        dlr_callback: str | None = None,
+    ) -> MessageRecord:
+        """Build a new record with a fresh id, its encoding, segments and price."""
+        text = body or ""
+        segments = count_segments(text)
+        return cls(
+            message_id=new_message_id(),
+            access_key=access_key,
+            direction=direction,
+            from_number=from_number,
+            to_number=to_number,
+            body=body,
+            is_mms=is_mms,
+            media=media,
+            timestamp=timestamp,
+            encoding=body_encoding(text),
+            segments=segments,
+            amount_nanodollars=price_nanodollars(is_mms=is_mms, segments=segments),
+            message_type=message_type,
+            dlr_callback=dlr_callback,
+        )
+
+    @property
+    def kind(self) -> MessageKind:
+        """SMS or MMS."""
+        return MessageKind.MMS if self.is_mms else MessageKind.SMS
+
+    @property
+    def status(self) -> str:
+        """The record's status: the latest level-2 receipt wins over level 1."""
+        if self.direction is Direction.INBOUND:
+            return "" if self.is_mms else "delivered"
+        for level in (2, 1):
+            statuses = [receipt.status for receipt in self.receipts if receipt.level == level]
+            if statuses:
+                return statuses[-1]
+        return "queued"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendAttempt:
+    """One POST /v2.1/messages, whatever came of it."""
+
+    timestamp: datetime
+    access_key: str | None  # None when authentication failed
+    kind: MessageKind
+    status: int | None  # None when the connection was dropped before any answer
+    message_id: str | None
+    to_number: str | None
+    from_number: str | None
+    error_code: int | None = None
+    detail: str | None = None
+    fault: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackAttempt:
+    """One POST to a callback URL."""
+
+    timestamp: datetime
+    event: CallbackEvent
+    message_id: str
+    url: str
+    attempt: int  # 1 for the first post, then 2..5 for the retries
+    payload: dict[str, Any]
+    status: int | None  # None when no HTTP answer came
+    error: str | None = None
+
+
+class RateLimiter:
+    """Counts attempts per key in a sliding window; rejected attempts count too."""
+
+    def __init__(self) -> None:
+        """Start with empty windows."""
+        self._attempts: dict[tuple[str, MessageKind], deque[float]] = {}
+
+    def attempt(
+        self, key: tuple[str, MessageKind], *, limit: int, window: float, now: float
+    ) -> bool:
+        """Record an attempt at `now`; True if it is within `limit` for the last `window` s."""
+        attempts = self._attempts.setdefault(key, deque())
+        while attempts and attempts[0] <= now - window:
+            attempts.popleft()
+        attempts.append(now)
+        return len(attempts) <= limit
+
+    def reset(self) -> None:
+        """Forget every attempt."""
+        self._attempts.clear()
+
+
+class SimulatorState:
+    """Everything the simulator knows and tests assert on, without any I/O."""
+
+    def __init__(self, accounts: Sequence[Account]) -> None:
+        """Index the accounts' numbers; a number belongs to one account only."""
+        if not accounts:
+            raise ValueError("the simulator needs at least one account")
+        self.accounts = tuple(accounts)
+        self._owners: dict[str, tuple[Account, SimNumber]] = {}
+        keys: set[str] = set()
+        for account in self.accounts:
+            if account.access_key in keys:
+                raise ValueError(f"two accounts have the access key {account.access_key}")
+            keys.add(account.access_key)
+            for number in account.numbers:
+                if number.number in self._owners:
+                    raise ValueError(f"{number.number} belongs to two accounts")
+                self._owners[number.number] = (account, number)
+        self.messages: dict[str, MessageRecord] = {}
+        self.send_attempts: list[SendAttempt] = []
+        self.callback_log: list[CallbackAttempt] = []
+        self.media: dict[str, StoredMedia] = {}
+        self.opt_outs: set[tuple[str, str]] = set()  # (account number, handset)
+        self.number_callbacks: dict[tuple[str, CallbackKind], str] = {}
+        self.account_callbacks: dict[tuple[str, CallbackKind], str] = {}
+        self.faults = FaultBook()
+        self.receipts = ReceiptBook()
+        self.rate_limiter = RateLimiter()
+
+    def reset(self) -> None:
+        """Forget messages, callbacks, opt-outs, faults, receipt rules and logs; keep accounts."""
+        self.messages.clear()
+        self.send_attempts.clear()
+        self.callback_log.clear()
+        self.media.clear()
+        self.opt_outs.clear()
+        self.number_callbacks.clear()
+        self.account_callbacks.clear()
+        self.faults.clear()
+        self.receipts.reset()
+        self.rate_limiter.reset()
+
+    def authenticate(self, access_key: str, secret_key: str) -> Account | None:
+        """Return the account these credentials open, if any."""
+        for account in self.accounts:
+            if hmac.compare_digest(account.access_key, access_key) and hmac.compare_digest(
+                account.secret_key, secret_key
+            ):
+                return account
+        return None
+
+    def owner(self, number: str) -> tuple[Account, SimNumber] | None:
+        """Return the account holding `number` and its settings."""
+        return self._owners.get(number)
+
+    def set_number_callback(self, number: str, kind: CallbackKind, url: str) -> None:
+        """Point one callback of a number at `url`."""
+        self.number_callbacks[number, kind] = url
+
+    def set_account_callback(self, access_key: str, kind: CallbackKind, url: str) -> None:
+        """Point one callback of an account at `url`."""
+        self.account_callbacks[access_key, kind] = url
+
+    def callback_url(self, number: str, kind: CallbackKind) -> str | None:
+        """Where a callback of `kind` for `number` goes: the number's, else its account's."""
+        if url := self.number_callbacks.get((number, kind)):
+            return url
+        if (owner := self.owner(number)) is None:
+            return None
+        return self.account_callbacks.get((owner[0].access_key, kind))
+
+    def receipt_url(self, record: MessageRecord) -> str | None:
+        """Where the receipts of a sent message go: its dlr_callback, else the DLR callback."""
+        if record.dlr_callback:
+            return record.dlr_callback
+        return self.callback_url(record.from_number, CallbackKind.receipts(record.kind))
+
+    def add_message(self, record: MessageRecord) -> None:
+        """Keep a new message record."""
+        self.messages[record.message_id] = record
+
+    def message(self, access_key: str, message_id: str) -> MessageRecord | None:
+        """Return one of the account's records."""
+        record = self.messages.get(message_id)
+        if record is None or record.access_key != access_key:
+            return None
+        return record
+
+    def messages_between(
+        self, access_key: str, start: datetime, end: datetime
+    ) -> list[MessageRecord]:
+        """Return the account's records with start <= timestamp <= end, oldest first."""
+        found = [
+            record
+            for record in self.messages.values()
+            if record.access_key == access_key and start <= record.timestamp <= end
+        ]
+        return sorted(found, key=lambda record: record.timestamp)
+
+    def sent_messages(self) -> list[MessageRecord]:
+        """Every outbound record, in the order they were accepted."""
+        return [r for r in self.messages.values() if r.direction is Direction.OUTBOUND]
+
+    def inbound_messages(self) -> list[MessageRecord]:
+        """Every inbound record, in the order they arrived."""
+        return [r for r in self.messages.values() if r.direction is Direction.INBOUND]
+
+    def apply_keyword(self, number: str, handset: str, body: str | None) -> OptKeyword | None:
+        """Apply STOP / UNSTOP / START texted by `handset` to `number`; return what it was."""
+        keyword = opt_keyword(body)
+        if keyword is OptKeyword.OPT_OUT:
+            self.opt_outs.add((number, handset))
+        elif keyword is OptKeyword.OPT_IN:
+            self.opt_outs.discard((number, handset))
+        return keyword
+
+    def is_opted_out(self, number: str, handset: str) -> bool:
+        """Whether `handset` has blocked texts from `number`."""
+        return (number, handset) in self.opt_outs
