@@ -1,1 +1,140 @@
 """The Flowroute integration: SMS and MMS through a Flowroute account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from homeassistant.const import CONF_NAME, Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import discovery
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import (
+    DEFAULT_BASE_URL,
+    FlowrouteAuthenticationError,
+    FlowrouteClient,
+    FlowrouteError,
+    format_number,
+)
+from .const import (
+    CONF_ACCESS_KEY,
+    CONF_BASE_URL,
+    CONF_MMS_RATE,
+    CONF_NUMBERS,
+    CONF_RETRY_HORIZON,
+    CONF_SECRET_KEY,
+    CONF_SMS_RATE,
+    DEFAULT_MMS_RATE,
+    DEFAULT_RETRY_HORIZON_HOURS,
+    DEFAULT_SMS_RATE,
+    DOMAIN,
+    LOGGER,
+)
+from .data import FlowrouteData
+from .media import async_setup_media
+from .outbox import Outbox, async_remove_store
+from .repairs import SendFailureTracker
+from .sending import Sender
+from .services import async_setup_services
+
+if TYPE_CHECKING:
+    from homeassistant.helpers.typing import ConfigType
+
+    from .data import FlowrouteConfigEntry
+
+PLATFORMS: list[Platform] = [Platform.NOTIFY]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, the media view and the legacy notify service once."""
+    async_setup_services(hass)
+    await async_setup_media(hass)
+    hass.async_create_task(
+        discovery.async_load_platform(hass, Platform.NOTIFY, DOMAIN, {CONF_NAME: DOMAIN}, config),
+        eager_start=True,
+    )
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> bool:
+    """Check the credentials, start the outbox and add the platforms."""
+    client = FlowrouteClient(
+        entry.data[CONF_ACCESS_KEY],
+        entry.data[CONF_SECRET_KEY],
+        session=async_get_clientsession(hass),
+        base_url=entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
+    )
+    try:
+        await client.list_numbers()
+    except FlowrouteAuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except FlowrouteError as err:
+        # Sending must not depend on Flowroute being up at start-up: the outbox keeps
+        # what is asked for and delivers once Flowroute answers again.
+        LOGGER.warning("Flowroute did not answer at start-up, queueing until it does: %s", err)
+
+    failures = SendFailureTracker(hass, entry)
+    outbox = Outbox(
+        hass,
+        entry,
+        client,
+        sms_per_second=float(entry.options.get(CONF_SMS_RATE, DEFAULT_SMS_RATE)),
+        mms_per_second=float(entry.options.get(CONF_MMS_RATE, DEFAULT_MMS_RATE)),
+        horizon=timedelta(
+            hours=float(entry.options.get(CONF_RETRY_HORIZON, DEFAULT_RETRY_HORIZON_HOURS))
+        ),
+        on_sent=failures.async_sent,
+        on_failed=failures.async_failed,
+        on_auth_failed=lambda: entry.async_start_reauth(hass),
+    )
+    await outbox.async_start()
+    entry.async_on_unload(outbox.async_stop)
+    entry.runtime_data = FlowrouteData(
+        client=client, outbox=outbox, sender=Sender(hass, entry, outbox)
+    )
+    _async_update_devices(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> bool:
+    """Unload the platforms; the outbox stops and saves through async_on_unload."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
+    """Forget the entry's queued messages."""
+    await async_remove_store(hass, entry.entry_id)
+
+
+async def _async_reload(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
+    """Apply new options and contacts (the outbox hands over through its store)."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+@callback
+def _async_update_devices(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
+    """One device per DID; drop devices of numbers no longer configured."""
+    registry = dr.async_get(hass)
+    numbers: list[str] = entry.data[CONF_NUMBERS]
+    for number in numbers:
+        registry.async_get_or_create(
+            config_entry_id=entry.entry_id,
+            identifiers={(DOMAIN, number)},
+            name=format_number(number),
+            manufacturer="Flowroute",
+            model="Phone number",
+            entry_type=dr.DeviceEntryType.SERVICE,
+        )
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        did = next((ident for domain, ident in device.identifiers if domain == DOMAIN), None)
+        if did is not None and did.isdigit() and did not in numbers:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)

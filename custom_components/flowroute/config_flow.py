@@ -1,0 +1,612 @@
+"""Config flow of the Flowroute integration: account, numbers, callbacks, options, contacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, override
+
+from homeassistant.components.webhook import async_generate_id
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentry,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .api import (
+    DEFAULT_BASE_URL,
+    CallbackType,
+    FlowrouteAuthenticationError,
+    FlowrouteClient,
+    FlowrouteConnectionError,
+    FlowrouteError,
+    FlowrouteForbiddenError,
+    FlowrouteRateLimitError,
+    FlowrouteUnavailableError,
+    InvalidPhoneNumberError,
+    PhoneNumber,
+    format_number,
+    normalize_number,
+)
+from .const import (
+    CONF_ACCESS_KEY,
+    CONF_BASE_URL,
+    CONF_DEFAULT_FROM,
+    CONF_MMS_RATE,
+    CONF_NUMBER,
+    CONF_NUMBERS,
+    CONF_PREFERRED_DID,
+    CONF_RETRY_HORIZON,
+    CONF_SECRET_KEY,
+    CONF_SMS_RATE,
+    DEFAULT_MMS_RATE,
+    DEFAULT_RETRY_HORIZON_HOURS,
+    DEFAULT_SMS_RATE,
+    DOMAIN,
+    LOGGER,
+    SUBENTRY_CONTACT,
+)
+from .webhook import async_external_webhook_url
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    # Home Assistant 2026 validates with probatio and installs it as `voluptuous` at
+    # run time; its signatures name probatio's classes, so type-check against those.
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+# Form-only keys: they never reach the entry's data.
+SECTION_ADVANCED = "advanced"
+CONF_TYPED_NUMBERS = "typed_numbers"
+CONF_SET_CALLBACKS = "set_callbacks"
+
+# Options of a new entry (besides the default sender) and of an entry that lacks one.
+DEFAULT_OPTIONS: Mapping[str, Any] = {
+    CONF_SMS_RATE: DEFAULT_SMS_RATE,
+    CONF_MMS_RATE: DEFAULT_MMS_RATE,
+    CONF_RETRY_HORIZON: DEFAULT_RETRY_HORIZON_HOURS,
+}
+MAX_RATE = 100
+MAX_RETRY_HORIZON_HOURS = 168
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Account:
+    """What it takes to talk to one Flowroute account."""
+
+    access_key: str
+    secret_key: str
+    base_url: str
+
+    @classmethod
+    def from_form(cls, user_input: Mapping[str, Any]) -> _Account:
+        """Read the account form, forgiving the spaces that copying keys often adds."""
+        base_url: str = user_input[SECTION_ADVANCED][CONF_BASE_URL]
+        return cls(
+            access_key=user_input[CONF_ACCESS_KEY].strip(),
+            secret_key=user_input[CONF_SECRET_KEY].strip(),
+            base_url=base_url.strip().rstrip("/") or DEFAULT_BASE_URL,
+        )
+
+    @classmethod
+    def from_entry(cls, entry: ConfigEntry) -> _Account:
+        """Read the account of a config entry."""
+        return cls(
+            access_key=entry.data[CONF_ACCESS_KEY],
+            secret_key=entry.data[CONF_SECRET_KEY],
+            base_url=entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
+        )
+
+    def as_form(self) -> dict[str, Any]:
+        """Return the account form's values."""
+        return {
+            CONF_ACCESS_KEY: self.access_key,
+            CONF_SECRET_KEY: self.secret_key,
+            SECTION_ADVANCED: {CONF_BASE_URL: self.base_url},
+        }
+
+    def as_data(self) -> dict[str, str]:
+        """Return the entry data of the account; the base URL only when it is not Flowroute's."""
+        data = {CONF_ACCESS_KEY: self.access_key, CONF_SECRET_KEY: self.secret_key}
+        if self.base_url != DEFAULT_BASE_URL:
+            data[CONF_BASE_URL] = self.base_url
+        return data
+
+    def client(self, hass: HomeAssistant) -> FlowrouteClient:
+        """Return a client for the account on Home Assistant's shared session."""
+        return FlowrouteClient(
+            self.access_key,
+            self.secret_key,
+            session=async_get_clientsession(hass),
+            base_url=self.base_url,
+        )
+
+
+class FlowrouteConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a Flowroute account: keys, numbers, callbacks; reauthenticate; reconfigure."""
+
+    VERSION = 1
+
+    # Set by the steps, in this order, before the next step reads them.
+    _account: _Account
+    _account_numbers: list[PhoneNumber]
+    _numbers: list[str]
+    _webhook_id: str
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(config_entry: ConfigEntry) -> FlowrouteOptionsFlow:
+        """Return the options flow."""
+        return FlowrouteOptionsFlow()
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the subentries an account has: its contacts."""
+        return {SUBENTRY_CONTACT: ContactSubentryFlow}
+
+    @override
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the account's keys and check them with Flowroute."""
+        return await self._async_step_account("user", user_input, suggested=user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the keys (of the same account) or the API URL, then the numbers."""
+        current = _Account.from_entry(self._get_reconfigure_entry())
+        return await self._async_step_account(
+            "reconfigure", user_input, suggested=user_input or current.as_form()
+        )
+
+    async def _async_step_account(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        *,
+        suggested: Mapping[str, Any] | None,
+    ) -> ConfigFlowResult:
+        """Show the account form; once Flowroute accepts the keys, go on to the numbers."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            account = _Account.from_form(user_input)
+            await self.async_set_unique_id(account.access_key)
+            if self.source == SOURCE_RECONFIGURE:
+                # The access key is the account: another one would be another entry.
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+            else:
+                self._abort_if_unique_id_configured()
+            errors = await self._async_validate(account, url_in_form=True)
+            if not errors:
+                return await self.async_step_numbers()
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(_account_schema(), suggested),
+            errors=errors,
+        )
+
+    async def async_step_reauth(
+        self,
+        entry_data: Mapping[str, Any],
+    ) -> ConfigFlowResult:
+        """Flowroute refused the keys: ask for the secret key again."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the secret key of the entry's access key and check it with Flowroute."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            account = replace(
+                _Account.from_entry(entry), secret_key=user_input[CONF_SECRET_KEY].strip()
+            )
+            errors = await self._async_validate(account, url_in_form=False)
+            if not errors:
+                return self._async_update_and_finish(
+                    entry,
+                    "reauth_successful",
+                    data={**entry.data, CONF_SECRET_KEY: account.secret_key},
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(_reauth_schema(), user_input),
+            errors=errors,
+            description_placeholders={CONF_ACCESS_KEY: entry.data[CONF_ACCESS_KEY]},
+        )
+
+    async def _async_validate(self, account: _Account, *, url_in_form: bool) -> dict[str, str]:
+        """Check the account by listing its numbers; return the errors for the form."""
+        try:
+            self._account_numbers = await account.client(self.hass).list_numbers()
+        except (FlowrouteAuthenticationError, FlowrouteForbiddenError):
+            return {CONF_SECRET_KEY: "invalid_auth"}
+        except (FlowrouteConnectionError, FlowrouteUnavailableError, FlowrouteRateLimitError):
+            # Blame the API URL only when the user changed it; otherwise it is the
+            # network or Flowroute itself.
+            url_changed = url_in_form and account.base_url != DEFAULT_BASE_URL
+            return {SECTION_ADVANCED if url_changed else "base": "cannot_connect"}
+        except Exception:  # noqa: BLE001 - whatever it is, the user must see the form again
+            LOGGER.exception("Unexpected error while checking the Flowroute account")
+            return {"base": "unknown"}
+        self._account = account
+        return {}
+
+    async def async_step_numbers(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the account's numbers Home Assistant uses (typed when Flowroute lists none)."""
+        field = CONF_NUMBERS if self._account_numbers else CONF_TYPED_NUMBERS
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                numbers = _normalize_all(user_input.get(field, []))
+            except _InvalidNumberError as err:
+                errors[field] = "invalid_number"
+                placeholders[CONF_NUMBER] = err.text
+            else:
+                if numbers:
+                    self._numbers = numbers
+                    self._webhook_id = (
+                        self._get_reconfigure_entry().data[CONF_WEBHOOK_ID]
+                        if self.source == SOURCE_RECONFIGURE
+                        else async_generate_id()
+                    )
+                    return await self.async_step_callbacks()
+                errors[field] = "no_numbers"
+        return self.async_show_form(
+            step_id="numbers",
+            data_schema=self.add_suggested_values_to_schema(
+                _numbers_schema(self._account_numbers),
+                user_input or self._current_numbers_form(field),
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _current_numbers_form(self, field: str) -> dict[str, list[str]] | None:
+        """Return the reconfigured entry's numbers that the numbers form can still offer."""
+        if self.source != SOURCE_RECONFIGURE:
+            return None
+        current: list[str] = self._get_reconfigure_entry().data[CONF_NUMBERS]
+        if field == CONF_TYPED_NUMBERS:
+            return {field: [format_number(number) for number in current]}
+        listed = {number.number for number in self._account_numbers}
+        return {field: [number for number in current if number in listed]}
+
+    @callback
+    def _async_finish(self) -> ConfigFlowResult:
+        """Add the account, or store the reconfigured one."""
+        if self.source == SOURCE_RECONFIGURE:
+            return self._async_update_account_entry()
+        return self._async_create_account_entry()
+
+    @callback
+    def _async_update_account_entry(self) -> ConfigFlowResult:
+        """Store the new keys and numbers, keeping the default sender one of the numbers."""
+        entry = self._get_reconfigure_entry()
+        data = {key: value for key, value in entry.data.items() if key != CONF_BASE_URL}
+        options = dict(entry.options)
+        if options.get(CONF_DEFAULT_FROM) not in self._numbers:
+            options[CONF_DEFAULT_FROM] = self._numbers[0]
+        return self._async_update_and_finish(
+            entry,
+            "reconfigure_successful",
+            data={**data, **self._account.as_data(), CONF_NUMBERS: self._numbers},
+            options=options,
+        )
+
+    @callback
+    def _async_update_and_finish(
+        self, entry: ConfigEntry, reason: str, **changes: Any
+    ) -> ConfigFlowResult:
+        """Store the changes; a loaded entry reloads through its update listener."""
+        self.hass.config_entries.async_update_entry(entry, **changes)
+        if entry.state is not ConfigEntryState.LOADED:
+            # No listener without a setup (a failed one, say): reload from here.
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(reason=reason)
+
+    async def async_step_callbacks(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the webhook URL and offer to point the numbers' callbacks at it."""
+        url = async_external_webhook_url(self.hass, self._webhook_id)
+        if url is None:
+            return await self.async_step_no_external_url()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if not user_input[CONF_SET_CALLBACKS]:
+                return self._async_finish()
+            try:
+                await self._async_set_callbacks(url)
+            except FlowrouteError as err:
+                LOGGER.warning("Could not set the callbacks of the Flowroute numbers: %s", err)
+                errors["base"] = "callbacks_failed"
+            else:
+                return self._async_finish()
+        return self.async_show_form(
+            step_id="callbacks",
+            data_schema=self.add_suggested_values_to_schema(_callbacks_schema(), user_input),
+            errors=errors,
+            description_placeholders={
+                "webhook_url": url,
+                "numbers": ", ".join(format_number(number) for number in self._numbers),
+            },
+        )
+
+    async def async_step_no_external_url(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Explain that receiving needs an external URL, then finish for sending alone."""
+        if user_input is None:
+            return self.async_show_form(step_id="no_external_url")
+        return self._async_finish()
+
+    async def _async_set_callbacks(self, url: str) -> None:
+        """Point the SMS, MMS and both receipt callbacks of every chosen number at `url`."""
+        client = self._account.client(self.hass)
+        for number in self._numbers:
+            for kind in CallbackType:
+                await client.set_number_callback(number, kind, url)
+
+    @callback
+    def _async_create_account_entry(self) -> ConfigFlowResult:
+        """Add the account, sending from its first number by default."""
+        first = self._numbers[0]
+        return self.async_create_entry(
+            title=f"Flowroute {format_number(first)}",
+            data={
+                **self._account.as_data(),
+                CONF_NUMBERS: self._numbers,
+                CONF_WEBHOOK_ID: self._webhook_id,
+            },
+            options={CONF_DEFAULT_FROM: first, **DEFAULT_OPTIONS},
+        )
+
+
+class FlowrouteOptionsFlow(OptionsFlow):
+    """Change how an account sends: default sender, rate limits, retry horizon."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the options, pre-filled with the current ones."""
+        options = self.config_entry.options
+        if user_input is not None:
+            return self.async_create_entry(data={**options, **user_input})
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                _options_schema(self.config_entry.data[CONF_NUMBERS]),
+                {**DEFAULT_OPTIONS, **options},
+            ),
+        )
+
+
+class ContactSubentryFlow(ConfigSubentryFlow):
+    """Add or change a contact: a name and a number to text, optionally from a chosen DID."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a contact."""
+        return await self._async_step_contact("user", user_input, None)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a contact."""
+        return await self._async_step_contact(
+            "reconfigure", user_input, self._get_reconfigure_subentry()
+        )
+
+    async def _async_step_contact(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        contact: ConfigSubentry | None,
+    ) -> SubentryFlowResult:
+        """Show the contact form; store the contact once its number is valid and new."""
+        entry = self._get_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                number = normalize_number(user_input[CONF_NUMBER])
+            except InvalidPhoneNumberError:
+                errors[CONF_NUMBER] = "invalid_number"
+                placeholders[CONF_NUMBER] = user_input[CONF_NUMBER]
+            else:
+                if any(
+                    other.subentry_type == SUBENTRY_CONTACT and other.unique_id == number
+                    for other in entry.subentries.values()
+                    if other is not contact
+                ):
+                    return self.async_abort(reason="already_configured")
+                data = {**user_input, CONF_NUMBER: number}
+                if contact is None:
+                    return self.async_create_entry(
+                        title=data[CONF_NAME], data=data, unique_id=number
+                    )
+                return self.async_update_and_abort(
+                    entry, contact, title=data[CONF_NAME], data=data, unique_id=number
+                )
+        if user_input is None and contact is not None:
+            user_input = {**contact.data, CONF_NUMBER: format_number(contact.data[CONF_NUMBER])}
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                _contact_schema(entry.data[CONF_NUMBERS]), user_input
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+class _InvalidNumberError(ValueError):
+    """A typed number that is not a phone number; `text` is what was typed."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _normalize_all(texts: list[str]) -> list[str]:
+    """Return the numbers normalised, blanks and repeats dropped, in the order given."""
+    numbers: dict[str, None] = {}
+    for text in texts:
+        if not text.strip():
+            continue
+        try:
+            numbers[normalize_number(text)] = None
+        except InvalidPhoneNumberError as err:
+            raise _InvalidNumberError(text) from err
+    return list(numbers)
+
+
+def _account_schema() -> vol.Schema:
+    """Keys of an account; its API URL (the simulator's, say) folded away."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_ACCESS_KEY): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username")
+            ),
+            vol.Required(CONF_SECRET_KEY): _secret_selector(),
+            vol.Required(SECTION_ADVANCED): section(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_BASE_URL, default=DEFAULT_BASE_URL): TextSelector(
+                            TextSelectorConfig(type=TextSelectorType.URL)
+                        )
+                    }
+                ),
+                {"collapsed": True},
+            ),
+        }
+    )
+
+
+def _reauth_schema() -> vol.Schema:
+    """Ask for the secret key alone: the access key stays the entry's."""
+    return vol.Schema({vol.Required(CONF_SECRET_KEY): _secret_selector()})
+
+
+def _secret_selector() -> TextSelector:
+    return TextSelector(
+        TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
+    )
+
+
+def _numbers_schema(account_numbers: list[PhoneNumber]) -> vol.Schema:
+    """Pick among the account's numbers or, when Flowroute lists none, type them."""
+    if not account_numbers:
+        return vol.Schema(
+            {
+                vol.Required(CONF_TYPED_NUMBERS): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
+                )
+            }
+        )
+    options = [
+        SelectOptionDict(value=number.number, label=_label(number)) for number in account_numbers
+    ]
+    return vol.Schema({vol.Required(CONF_NUMBERS): _did_selector(options, multiple=True)})
+
+
+def _callbacks_schema() -> vol.Schema:
+    return vol.Schema({vol.Required(CONF_SET_CALLBACKS, default=False): BooleanSelector()})
+
+
+def _options_schema(numbers: list[str]) -> vol.Schema:
+    """Build the options form: a new option is one line here and a default in DEFAULT_OPTIONS."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_DEFAULT_FROM): _did_selector(_did_options(numbers)),
+            vol.Required(CONF_SMS_RATE): _rate_selector(),
+            vol.Required(CONF_MMS_RATE): _rate_selector(),
+            vol.Required(CONF_RETRY_HORIZON): vol.All(
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=1,
+                        max=MAX_RETRY_HORIZON_HOURS,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="h",
+                    )
+                ),
+                vol.Coerce(int),
+            ),
+        }
+    )
+
+
+def _rate_selector() -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=0.1,
+            max=MAX_RATE,
+            step=0.1,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement="messages/s",
+        )
+    )
+
+
+def _contact_schema(numbers: list[str]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_NAME): TextSelector(),
+            vol.Required(CONF_NUMBER): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.TEL, autocomplete="tel")
+            ),
+            vol.Optional(CONF_PREFERRED_DID): _did_selector(_did_options(numbers)),
+        }
+    )
+
+
+def _did_selector(options: list[SelectOptionDict], *, multiple: bool = False) -> SelectSelector:
+    """Choose among numbers of the account: a list to tick for several, else a drop-down."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=options,
+            multiple=multiple,
+            mode=SelectSelectorMode.LIST if multiple else SelectSelectorMode.DROPDOWN,
+        )
+    )
+
+
+def _did_options(numbers: list[str]) -> list[SelectOptionDict]:
+    return [SelectOptionDict(value=number, label=format_number(number)) for number in numbers]
+
+
+def _label(number: PhoneNumber) -> str:
+    """Return "+1 206 555 0199 (alias)", or just the number when it has no alias."""
+    formatted = format_number(number.number)
+    return f"{formatted} ({number.alias})" if number.alias else formatted

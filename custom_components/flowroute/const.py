@@ -1,0 +1,35 @@
+"""Constants of the Flowroute integration: domain, configuration keys, event names."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "flowroute"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data
+CONF_ACCESS_KEY: Final = "access_key"
+CONF_SECRET_KEY: Final = "secret_key"
+CONF_NUMBERS: Final = "numbers"
+CONF_BASE_URL: Final = "base_url"
+
+# Options
+CONF_DEFAULT_FROM: Final = "default_from"
+CONF_SMS_RATE: Final = "sms_per_second"
+CONF_MMS_RATE: Final = "mms_per_second"
+CONF_RETRY_HORIZON: Final = "retry_horizon_hours"
+
+# Flowroute's documented per-account limits; the horizon bounds how long a queued
+# message may wait for Flowroute to come back before it is reported as failed.
+DEFAULT_SMS_RATE: Final = 5.0
+DEFAULT_MMS_RATE: Final = 1.0
+DEFAULT_RETRY_HORIZON_HOURS: Final = 24
+
+# Contacts are config subentries
+SUBENTRY_CONTACT: Final = "contact"
+CONF_NUMBER: Final = "number"
+CONF_PREFERRED_DID: Final = "preferred_did"
+
+# Events (public contract, documented in the README)
+EVENT_SEND_FAILED: Final = "flowroute_send_failed"

@@ -1,0 +1,88 @@
+"""Repair issues: what the user should know about and can fix."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .api import FlowrouteResponseError, format_number
+from .const import DOMAIN, EVENT_SEND_FAILED, LOGGER
+
+if TYPE_CHECKING:
+    from .api import FlowrouteError
+    from .data import FlowrouteConfigEntry
+    from .outbox import FailureReason, OutboundMessage
+
+# A single failure is an event; this many within the window is a problem to repair.
+REPEATED_FAILURES: Final = 3
+FAILURE_WINDOW: Final = 3600.0
+
+
+class SendFailureTracker:
+    """Publishes failed sends and raises a repair issue when failures repeat."""
+
+    def __init__(self, hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
+        """Track the failures of one entry."""
+        self._hass = hass
+        self._entry = entry
+        self._recent: deque[float] = deque()
+        self._issue_id = f"send_failures_{entry.entry_id}"
+
+    @callback
+    def async_sent(self, message: OutboundMessage, message_id: str) -> None:
+        """Clear the repair issue: a send went through."""
+        if self._recent:
+            self._recent.clear()
+            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+
+    @callback
+    def async_failed(
+        self, message: OutboundMessage, reason: FailureReason, error: FlowrouteError | None
+    ) -> None:
+        """Fire `flowroute_send_failed`; after repeated failures, raise a repair issue."""
+        detail = _describe(error)
+        LOGGER.warning(
+            "Text to %s could not be sent (%s): %s", format_number(message.to), reason, detail
+        )
+        self._hass.bus.async_fire(
+            EVENT_SEND_FAILED,
+            {
+                "to": message.to,
+                "from": message.from_number,
+                "reason": str(reason),
+                "detail": detail,
+                "status_code": error.code if isinstance(error, FlowrouteResponseError) else None,
+                "config_entry_id": self._entry.entry_id,
+            },
+        )
+        now = time.monotonic()
+        self._recent.append(now)
+        while self._recent and self._recent[0] < now - FAILURE_WINDOW:
+            self._recent.popleft()
+        if len(self._recent) >= REPEATED_FAILURES:
+            ir.async_create_issue(
+                self._hass,
+                DOMAIN,
+                self._issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="send_failures",
+                translation_placeholders={
+                    "count": str(len(self._recent)),
+                    "title": self._entry.title,
+                    "reason": detail,
+                },
+            )
+
+
+def _describe(error: FlowrouteError | None) -> str:
+    if error is None:
+        return "no answer from Flowroute before the retry horizon"
+    if isinstance(error, FlowrouteResponseError):
+        code = f" (code {error.code})" if error.code is not None else ""
+        return f"HTTP {error.status}{code}: {error.title or error.detail or ''}".strip()
+    return str(error)

@@ -1,0 +1,231 @@
+"""The one send path: validate, resolve media, queue in the outbox, report per recipient.
+
+The `flowroute.send_message` action, the contacts' notify entities and the legacy
+`notify.flowroute` service all send through `Sender.async_send`, so every check happens
+before anything leaves, whichever way a message was asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .api import (
+    FlowrouteAuthenticationError,
+    FlowrouteError,
+    FlowrouteForbiddenError,
+    FlowrouteResponseError,
+    InvalidPhoneNumberError,
+    count_segments,
+    format_number,
+    normalize_number,
+    sms_encoding,
+)
+from .const import CONF_DEFAULT_FROM, CONF_NUMBERS, CONF_RETRY_HORIZON, DOMAIN
+from .media import (
+    DATA_MEDIA_HOST,
+    GRACE_AFTER_ACCEPTED,
+    MediaFile,
+    async_fit_media,
+    async_host_media,
+)
+from .outbox import OutboundMessage, OutboxExpiredError
+from .webhook import async_external_webhook_url
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .data import FlowrouteConfigEntry
+    from .outbox import Outbox
+
+# How long an action waits for Flowroute's 202 before answering "queued".
+ACCEPT_WAIT: Final = 10.0
+
+STATUS_ACCEPTED: Final = "accepted"
+STATUS_QUEUED: Final = "queued"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendResult:
+    """What happened to one recipient (the action's response data item)."""
+
+    to: str
+    message_id: str | None
+    status: str
+    segments: int
+    encoding: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the response-data form."""
+        return {
+            "to": self.to,
+            "message_id": self.message_id,
+            "status": self.status,
+            "segments": self.segments,
+            "encoding": self.encoding,
+        }
+
+
+def normalize_recipient(raw: str) -> str:
+    """Normalise a number a user typed, or raise a translated validation error."""
+    try:
+        return normalize_number(raw)
+    except InvalidPhoneNumberError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_number",
+            translation_placeholders={"number": raw, "reason": str(err)},
+        ) from err
+
+
+class Sender:
+    """Sends for one config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry: FlowrouteConfigEntry, outbox: Outbox) -> None:
+        """Send through the entry's outbox."""
+        self._hass = hass
+        self._entry = entry
+        self._outbox = outbox
+
+    @property
+    def numbers(self) -> list[str]:
+        """The entry's DIDs."""
+        return list(self._entry.data[CONF_NUMBERS])
+
+    def owns(self, number: str) -> bool:
+        """Return whether this entry may send from the given DID."""
+        return number in self._entry.data[CONF_NUMBERS]
+
+    def resolve_from(self, raw: str | None) -> str:
+        """Pick the sending DID: the one asked for, else the default, else the first."""
+        if raw:
+            number = normalize_recipient(raw)
+            if not self.owns(number):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="unknown_did",
+                    translation_placeholders={"number": format_number(number)},
+                )
+            return number
+        default = self._entry.options.get(CONF_DEFAULT_FROM)
+        return default if default and self.owns(default) else self.numbers[0]
+
+    async def async_send(
+        self,
+        *,
+        to: list[str],
+        body: str,
+        from_number: str | None = None,
+        media_urls: list[str] | None = None,
+        media: list[MediaFile] | None = None,
+    ) -> list[SendResult]:
+        """Validate, queue one message per recipient and wait briefly for Flowroute."""
+        recipients = list(dict.fromkeys(normalize_recipient(raw) for raw in to))
+        if not recipients:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recipients")
+        sender = self.resolve_from(from_number)
+        body = body.strip()
+        urls = list(media_urls or [])
+        tokens: tuple[str, ...] = ()
+        if media:
+            fitted = await async_fit_media(self._hass, media, body)
+            hosted, tokens = await async_host_media(
+                self._hass, fitted, self._horizon + GRACE_AFTER_ACCEPTED
+            )
+            urls.extend(hosted)
+        if not body and not urls:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="empty_message")
+
+        is_mms = bool(urls)
+        dlr_callback = async_external_webhook_url(self._hass, self._entry.data["webhook_id"])
+        futures: dict[str, asyncio.Future[str]] = {}
+        for recipient in recipients:
+            message = OutboundMessage(
+                id=uuid.uuid4().hex,
+                to=recipient,
+                from_number=sender,
+                body=body,
+                media_urls=tuple(urls),
+                is_mms=is_mms,
+                dlr_callback=dlr_callback,
+                created_at=time.time(),
+            )
+            futures[recipient] = await self._outbox.async_submit(message)
+
+        await asyncio.wait(futures.values(), timeout=ACCEPT_WAIT)
+        results = [self._result(recipient, body, is_mms, fut) for recipient, fut in futures.items()]
+        if tokens and all(result.status == STATUS_ACCEPTED for result in results):
+            self._hass.data[DATA_MEDIA_HOST].async_expire_after(tokens, GRACE_AFTER_ACCEPTED)
+        return results
+
+    @property
+    def _horizon(self) -> timedelta:
+        return timedelta(hours=float(self._entry.options.get(CONF_RETRY_HORIZON, 24)))
+
+    def _result(
+        self, recipient: str, body: str, is_mms: bool, future: asyncio.Future[str]
+    ) -> SendResult:
+        if not future.done() or future.cancelled():
+            # Cancelled: the outbox stopped (a reload); the message waits in its store.
+            message_id, status = None, STATUS_QUEUED
+        elif (error := future.exception()) is not None:
+            raise self._translate(recipient, error)
+        else:
+            message_id, status = future.result(), STATUS_ACCEPTED
+        return SendResult(
+            to=recipient,
+            message_id=message_id,
+            status=status,
+            segments=1 if is_mms else count_segments(body),
+            encoding=str(sms_encoding(body)),
+        )
+
+    def _translate(self, recipient: str, error: BaseException) -> HomeAssistantError:
+        """Turn a permanent failure into the error the caller sees."""
+        placeholders = {"to": format_number(recipient)}
+        if isinstance(error, FlowrouteAuthenticationError):
+            return HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed")
+        if isinstance(error, FlowrouteForbiddenError):
+            return HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="sender_not_allowed",
+                translation_placeholders={**placeholders, "detail": _detail(error)},
+            )
+        if isinstance(error, FlowrouteResponseError):
+            return HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="flowroute_rejected",
+                translation_placeholders={
+                    **placeholders,
+                    "status": str(error.status),
+                    "code": str(error.code) if error.code is not None else "-",
+                    "detail": _detail(error),
+                },
+            )
+        if isinstance(error, OutboxExpiredError):
+            return HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="send_expired",
+                translation_placeholders=placeholders,
+            )
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="send_failed",
+            translation_placeholders={
+                **placeholders,
+                "detail": str(error) if isinstance(error, FlowrouteError) else repr(error),
+            },
+        )
+
+
+def _detail(error: FlowrouteResponseError) -> str:
+    detail = error.detail
+    if isinstance(detail, dict):
+        return ", ".join(f"{key}: {value}" for key, value in detail.items())
+    return detail or error.title or ""

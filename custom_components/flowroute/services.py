@@ -1,0 +1,102 @@
+"""Actions of the Flowroute integration, registered once in async_setup."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+
+from .const import DOMAIN
+from .media import async_resolve_media
+from .sending import normalize_recipient
+
+if TYPE_CHECKING:
+    # Home Assistant 2026 validates with probatio (installed as `voluptuous` too) and
+    # its signatures name probatio's classes: type-check against those.
+    import probatio as vol
+
+    from .data import FlowrouteConfigEntry
+    from .sending import Sender
+else:
+    import voluptuous as vol
+
+SERVICE_SEND_MESSAGE: Final = "send_message"
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"  # homeassistant.const has it from 2025.5
+ATTR_TO: Final = "to"
+ATTR_MESSAGE: Final = "message"
+ATTR_FROM: Final = "from"
+ATTR_MEDIA_URLS: Final = "media_urls"
+ATTR_MEDIA: Final = "media"
+
+SEND_MESSAGE_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_TO): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional(ATTR_MESSAGE, default=""): cv.string,
+        vol.Optional(ATTR_FROM): cv.string,
+        vol.Optional(ATTR_MEDIA_URLS, default=list): vol.All(cv.ensure_list, [cv.url]),
+        vol.Optional(ATTR_MEDIA, default=list): vol.All(cv.ensure_list, [vol.Any(cv.string, dict)]),
+    }
+)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        _async_send_message,
+        schema=SEND_MESSAGE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+
+
+def async_sender_for(hass: HomeAssistant, entry_id: str | None, from_number: str | None) -> Sender:
+    """Find the loaded entry that should send: by id, by sending DID, or the only one."""
+    entries: list[FlowrouteConfigEntry] = [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state is ConfigEntryState.LOADED
+    ]
+    if entry_id is not None:
+        entries = [entry for entry in entries if entry.entry_id == entry_id]
+        if not entries:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_loaded",
+                translation_placeholders={"entry_id": entry_id},
+            )
+    elif from_number:
+        number = normalize_recipient(from_number)
+        entries = [entry for entry in entries if entry.runtime_data.sender.owns(number)] or entries
+    if not entries:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    if len(entries) > 1:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="ambiguous_entry")
+    return entries[0].runtime_data.sender
+
+
+async def _async_send_message(call: ServiceCall) -> ServiceResponse:
+    """Send an SMS or MMS to one or more recipients."""
+    hass = call.hass
+    sender = async_sender_for(hass, call.data.get(ATTR_CONFIG_ENTRY_ID), call.data.get(ATTR_FROM))
+    media = [await async_resolve_media(hass, item) for item in call.data[ATTR_MEDIA]]
+    results = await sender.async_send(
+        to=call.data[ATTR_TO],
+        body=call.data[ATTR_MESSAGE],
+        from_number=call.data.get(ATTR_FROM),
+        media_urls=call.data[ATTR_MEDIA_URLS],
+        media=media,
+    )
+    response: dict[str, Any] = {"messages": [result.as_dict() for result in results]}
+    return response

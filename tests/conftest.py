@@ -1,0 +1,87 @@
+"""Fixtures shared by the integration's tests: a running simulator and a config entry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from homeassistant.const import CONF_WEBHOOK_ID
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.flowroute.const import (
+    CONF_ACCESS_KEY,
+    CONF_BASE_URL,
+    CONF_DEFAULT_FROM,
+    CONF_MMS_RATE,
+    CONF_NUMBERS,
+    CONF_RETRY_HORIZON,
+    CONF_SECRET_KEY,
+    CONF_SMS_RATE,
+    DOMAIN,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from homeassistant.config_entries import ConfigSubentryData
+
+    from simulator.testing import RunningSimulator
+
+# The simulator's default account (simulator.testing.DEFAULT_ACCOUNT).
+ACCESS_KEY = "12345678"
+SECRET_KEY = "sim-secret-key"
+DID_1 = "12065550199"
+DID_2 = "12065550188"
+WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom_components/flowroute in every test."""
+
+
+@pytest.fixture
+async def simulator(socket_enabled: None) -> AsyncIterator[RunningSimulator]:
+    """A Flowroute simulator on a free loopback port, with the default demo account."""
+    from simulator.testing import run_simulator  # noqa: PLC0415 - keeps api tests independent
+
+    async with run_simulator(callback_retry_interval=0.05) as sim:
+        yield sim
+
+
+def entry_data(sim: RunningSimulator, **overrides: Any) -> dict[str, Any]:
+    """Config entry data for the simulator's default account."""
+    return {
+        CONF_ACCESS_KEY: ACCESS_KEY,
+        CONF_SECRET_KEY: SECRET_KEY,
+        CONF_NUMBERS: [DID_1, DID_2],
+        CONF_BASE_URL: sim.url,
+        CONF_WEBHOOK_ID: WEBHOOK_ID,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def subentries_data() -> list[ConfigSubentryData]:
+    """The entry's contacts: none unless a test module overrides this."""
+    return []
+
+
+@pytest.fixture
+def config_entry(
+    simulator: RunningSimulator, subentries_data: list[ConfigSubentryData]
+) -> MockConfigEntry:
+    """A config entry for the simulator's account (not yet added to hass)."""
+    return MockConfigEntry(
+        subentries_data=subentries_data,
+        domain=DOMAIN,
+        title="Flowroute +1 206 555 0199",
+        unique_id=ACCESS_KEY,
+        data=entry_data(simulator),
+        options={
+            CONF_DEFAULT_FROM: DID_1,
+            CONF_SMS_RATE: 5.0,
+            CONF_MMS_RATE: 1.0,
+            CONF_RETRY_HORIZON: 24,
+        },
+    )

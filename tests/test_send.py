@@ -1,0 +1,356 @@
+"""Sending end to end: the action, notify entities and legacy notify, to the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from homeassistant.components.camera import Camera
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.const import CONF_NAME
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
+from PIL import Image
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    setup_test_component_platform,
+)
+
+from custom_components.flowroute.const import (
+    CONF_NUMBER,
+    CONF_PREFERRED_DID,
+    DOMAIN,
+    SUBENTRY_CONTACT,
+)
+from simulator.faults import Fault, FaultKind, FaultTarget
+
+from .conftest import DID_1, DID_2, WEBHOOK_ID
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from homeassistant.core import HomeAssistant
+
+    from simulator.testing import RunningSimulator
+
+HANDSET = "12065550100"
+HANDSET_2 = "12065550101"
+NOT_MESSAGING = "12065550177"
+
+
+def _jpeg(color: tuple[int, int, int] = (10, 120, 200)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), color).save(out, format="JPEG")
+    return out.getvalue()
+
+
+async def _send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN, "send_message", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return response
+
+
+@pytest.fixture
+async def public_url(hass: HomeAssistant, loaded: MockConfigEntry, hass_client_no_auth) -> str:
+    """Serve Home Assistant over loopback and make that its external URL.
+
+    Starting the server freezes its routes: everything that registers views (the
+    integration, a camera) is set up before.
+    """
+    client = await hass_client_no_auth()
+    url = str(client.make_url("")).rstrip("/")
+    await async_process_ha_core_config(hass, {"external_url": url})
+    return url
+
+
+@pytest.fixture
+def subentries_data() -> list[ConfigSubentryData]:
+    """One contact, Alice, who prefers to be texted from the second number."""
+    return [
+        ConfigSubentryData(
+            data={CONF_NAME: "Alice", CONF_NUMBER: HANDSET, CONF_PREFERRED_DID: DID_2},
+            subentry_type=SUBENTRY_CONTACT,
+            title="Alice",
+            unique_id=HANDSET,
+        )
+    ]
+
+
+@pytest.fixture
+async def loaded(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The simulator's account, loaded, with its contact."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    return config_entry
+
+
+@pytest.fixture
+async def picture_server(socket_enabled: None) -> AsyncIterator[str]:
+    """A public web server with one picture, for media_urls."""
+    app = web.Application()
+
+    async def picture(request: web.Request) -> web.Response:
+        return web.Response(body=_jpeg(), content_type="image/jpeg")
+
+    app.router.add_get("/snap.jpg", picture)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield str(server.make_url("/snap.jpg"))
+    await server.close()
+
+
+async def test_send_sms_with_response_data(
+    hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator, public_url: str
+) -> None:
+    response = await _send(
+        hass, to=["+1 (206) 555-0100", "206.555.0101"], message="Garage door is open"
+    )
+    items = response["messages"]
+    assert [item["to"] for item in items] == [HANDSET, HANDSET_2]
+    for item in items:
+        assert item["status"] == "accepted"
+        assert item["message_id"].startswith("mdr2-")
+        assert (item["segments"], item["encoding"]) == (1, "GSM-7")
+
+    sent = {record.message_id: record for record in simulator.state.sent_messages()}
+    assert set(sent) == {item["message_id"] for item in items}
+    for record in sent.values():
+        assert record.from_number == DID_1  # the default sender
+        assert record.body == "Garage door is open"
+        assert not record.is_mms
+        assert record.dlr_callback == f"{public_url}/api/webhook/{WEBHOOK_ID}"
+
+
+async def test_unicode_and_long_texts_are_counted(
+    hass: HomeAssistant, loaded: MockConfigEntry
+) -> None:
+    [item] = (await _send(hass, to=HANDSET, message="Door open 🚪"))["messages"]
+    assert (item["segments"], item["encoding"]) == (1, "UCS-2")
+    [item] = (await _send(hass, to=HANDSET, message="x" * 300))["messages"]
+    assert (item["segments"], item["encoding"]) == (3, "GSM-7")
+
+
+async def test_mms_by_url(
+    hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator, picture_server: str
+) -> None:
+    [item] = (
+        await _send(
+            hass, to=HANDSET, message="Look", media_urls=[picture_server], **{"from": DID_2}
+        )
+    )["messages"]
+    assert item["status"] == "accepted"
+    [record] = simulator.state.sent_messages()
+    assert record.is_mms
+    assert record.from_number == DID_2
+    assert [(m.url, m.mime_type, m.size) for m in record.media] == [
+        (picture_server, "image/jpeg", len(_jpeg()))
+    ]
+
+
+class _PorchCamera(Camera):
+    _attr_name = "Porch"
+    _attr_unique_id = "porch"
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        return _jpeg((200, 30, 30))
+
+
+@pytest.fixture
+async def porch_camera(hass: HomeAssistant) -> None:
+    setup_test_component_platform(hass, "camera", [_PorchCamera()])
+    assert await async_setup_component(hass, "camera", {"camera": {"platform": "test"}})
+    await hass.async_block_till_done()
+
+
+async def test_mms_from_camera_snapshot(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    porch_camera: None,
+    simulator: RunningSimulator,
+    public_url: str,
+) -> None:
+    [item] = (await _send(hass, to=HANDSET, media="camera.porch"))["messages"]
+    assert item["status"] == "accepted"
+    [record] = simulator.state.sent_messages()
+    [media] = record.media
+    # The simulator fetched the snapshot from Home Assistant's short-lived URL.
+    assert media.url.startswith(f"{public_url}/api/flowroute/media/")
+    assert (media.mime_type, media.size) == ("image/jpeg", len(_jpeg((200, 30, 30))))
+
+
+async def test_media_need_an_external_url(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: RunningSimulator, tmp_path
+) -> None:
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    picture = tmp_path / "snap.jpg"
+    picture.write_bytes(_jpeg())
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    with pytest.raises(ServiceValidationError) as err:
+        await _send(hass, to=HANDSET, media=str(picture))
+    assert err.value.translation_key == "no_external_url"
+    assert simulator.state.send_attempts == []
+
+
+async def test_legacy_notify_service(
+    hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator, picture_server: str
+) -> None:
+    await hass.services.async_call(
+        "notify",
+        DOMAIN,
+        {
+            "message": "Alarm",
+            "title": "House",
+            "target": [HANDSET, "+1 206 555 0101"],
+            "data": {"from": DID_2, "media_urls": picture_server},
+        },
+        blocking=True,
+    )
+    records = simulator.state.sent_messages()
+    assert sorted(r.to_number for r in records) == [HANDSET, HANDSET_2]
+    assert {(r.from_number, r.body, r.is_mms) for r in records} == {(DID_2, "House\nAlarm", True)}
+
+
+async def test_contact_notify_entity(
+    hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator
+) -> None:
+    await hass.services.async_call(
+        "notify",
+        "send_message",
+        {"entity_id": "notify.alice", "message": "Dinner is ready"},
+        blocking=True,
+    )
+    [record] = simulator.state.sent_messages()
+    assert (record.to_number, record.from_number, record.body) == (
+        HANDSET,
+        DID_2,  # the contact's preferred number
+        "Dinner is ready",
+    )
+    assert hass.states.get("notify.alice") is not None
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"to": "not a number", "message": "x"}, "invalid_number"),
+        ({"to": "555-0100", "message": "x"}, "invalid_number"),
+        ({"to": HANDSET, "message": "x", "from": "+1 206 555 0111"}, "unknown_did"),
+        ({"to": HANDSET, "message": "   "}, "empty_message"),
+        ({"to": [], "message": "x"}, "no_recipients"),
+        ({"to": HANDSET, "message": "x", "media": "sensor.nope"}, "unsupported_media"),
+    ],
+)
+async def test_refused_before_sending(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    simulator: RunningSimulator,
+    data: dict[str, Any],
+    key: str,
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _send(hass, **data)
+    assert err.value.translation_key == key
+    assert simulator.state.send_attempts == []
+
+
+async def test_flowroute_refusal_raises_with_its_code(
+    hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator
+) -> None:
+    simulator.inject_inbound(from_=HANDSET, to=DID_1, body="STOP")
+    await simulator.idle()
+    with pytest.raises(HomeAssistantError) as err:
+        await _send(hass, to=HANDSET, message="hello")
+    assert err.value.translation_key == "flowroute_rejected"
+    assert err.value.translation_placeholders["code"] == "1110"
+    # Refused at once, never retried.
+    assert len(simulator.state.send_attempts) == 1
+
+
+async def test_number_not_enabled_for_messaging(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: RunningSimulator
+) -> None:
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, data={**config_entry.data, "numbers": [DID_1, NOT_MESSAGING]}
+    )
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    with pytest.raises(HomeAssistantError) as err:
+        await _send(hass, to=HANDSET, message="hi", **{"from": NOT_MESSAGING})
+    assert err.value.translation_key == "sender_not_allowed"
+
+
+async def test_401_on_send_starts_reauth(
+    hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator
+) -> None:
+    simulator.add_fault(Fault(kind=FaultKind.STATUS, status=401, target=FaultTarget.SEND_SMS))
+    with pytest.raises(HomeAssistantError) as err:
+        await _send(hass, to=HANDSET, message="hi")
+    assert err.value.translation_key == "auth_failed"
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_unavailable_flowroute_answers_queued_then_delivers(
+    hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator
+) -> None:
+    fault = simulator.add_fault(
+        Fault(kind=FaultKind.UNAVAILABLE, target=FaultTarget.SENDS, duration=60)
+    )
+    with patch("custom_components.flowroute.sending.ACCEPT_WAIT", 0.3):
+        [item] = (await _send(hass, to=HANDSET, message="queued one"))["messages"]
+    assert (item["status"], item["message_id"]) == ("queued", None)
+    assert simulator.state.sent_messages() == []
+
+    simulator.remove_fault(fault)
+    async with asyncio.timeout(30):
+        while not simulator.state.sent_messages():
+            await asyncio.sleep(0.05)
+    [record] = simulator.state.sent_messages()
+    assert record.body == "queued one"
+
+
+async def test_several_accounts_need_a_choice(
+    hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator
+) -> None:
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="87654321",
+        data={**loaded.data, "access_key": "87654321", "numbers": ["13125550199"]},
+        options=loaded.options,
+    )
+    other.add_to_hass(hass)
+    # The second account's keys are unknown to the simulator: it stays in reauth.
+    await hass.config_entries.async_setup(other.entry_id)
+    assert other.state is ConfigEntryState.SETUP_ERROR
+    # Only one account is loaded, so it is chosen; by DID, the owner is chosen.
+    [item] = (await _send(hass, to=HANDSET, message="a", **{"from": DID_1}))["messages"]
+    assert item["status"] == "accepted"
+    with pytest.raises(ServiceValidationError) as err:
+        await _send(hass, to=HANDSET, message="a", config_entry_id=other.entry_id)
+    assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_legacy_notify_needs_targets(hass: HomeAssistant, loaded: MockConfigEntry) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call("notify", DOMAIN, {"message": "x"}, blocking=True)
+    assert err.value.translation_key == "no_recipients"
+
+
+async def test_no_loaded_account(hass: HomeAssistant, loaded: MockConfigEntry) -> None:
+    await hass.config_entries.async_unload(loaded.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await _send(hass, to=HANDSET, message="x")
+    assert err.value.translation_key == "not_loaded"
