@@ -58,6 +58,11 @@ DID_3 = "12065550177"  # on the simulator's account, not enabled for messaging
 CONTACT = "12065550100"
 OTHER_ACCESS_KEY = "87654321"
 OTHER_SECRET_KEY = "other-secret-key"
+# The receiving options every entry starts with.
+RECEIVING_DEFAULTS = {
+    key: config_flow.DEFAULT_OPTIONS[key]
+    for key in ("record_bodies", "download_media", "media_max_item_mb", "media_max_day_mb")
+}
 
 
 @pytest.fixture(autouse=True)
@@ -193,6 +198,7 @@ async def test_user_flow_sets_callbacks_and_creates_entry(
         CONF_SMS_RATE: 5.0,
         CONF_MMS_RATE: 1.0,
         CONF_RETRY_HORIZON: 24,
+        **RECEIVING_DEFAULTS,
     }
 
 
@@ -617,7 +623,10 @@ async def test_options(hass: HomeAssistant, config_entry: MockConfigEntry) -> No
     result = await hass.config_entries.options.async_init(config_entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert suggested_values(result["data_schema"]) == config_entry.options
+    assert suggested_values(result["data_schema"]) == {
+        **config_entry.options,
+        **RECEIVING_DEFAULTS,
+    }
     assert selector_options(result, CONF_DEFAULT_FROM) == [
         {"value": DID_1, "label": "+1 206 555 0199"},
         {"value": DID_2, "label": "+1 206 555 0188"},
@@ -630,6 +639,7 @@ async def test_options(hass: HomeAssistant, config_entry: MockConfigEntry) -> No
             CONF_SMS_RATE: 2.5,
             CONF_MMS_RATE: 0.5,
             CONF_RETRY_HORIZON: 48.0,
+            **RECEIVING_DEFAULTS,
         },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -638,6 +648,7 @@ async def test_options(hass: HomeAssistant, config_entry: MockConfigEntry) -> No
         CONF_SMS_RATE: 2.5,
         CONF_MMS_RATE: 0.5,
         CONF_RETRY_HORIZON: 48,
+        **RECEIVING_DEFAULTS,
     }
     assert isinstance(config_entry.options[CONF_RETRY_HORIZON], int)
 
@@ -647,7 +658,13 @@ async def test_options_out_of_range(hass: HomeAssistant, config_entry: MockConfi
     result = await hass.config_entries.options.async_init(config_entry.entry_id)
     schema = result["data_schema"]
     assert schema is not None
-    base = {CONF_DEFAULT_FROM: DID_1, CONF_SMS_RATE: 5, CONF_MMS_RATE: 1, CONF_RETRY_HORIZON: 24}
+    base = {
+        CONF_DEFAULT_FROM: DID_1,
+        CONF_SMS_RATE: 5,
+        CONF_MMS_RATE: 1,
+        CONF_RETRY_HORIZON: 24,
+        **RECEIVING_DEFAULTS,
+    }
     for key, value in [
         (CONF_SMS_RATE, 0),
         (CONF_SMS_RATE, 101),
@@ -671,6 +688,7 @@ async def test_options_fill_in_defaults(hass: HomeAssistant, simulator: RunningS
         CONF_SMS_RATE: 5.0,
         CONF_MMS_RATE: 1.0,
         CONF_RETRY_HORIZON: 24,
+        **RECEIVING_DEFAULTS,
     }
 
 

@@ -12,12 +12,14 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import (
     DEFAULT_BASE_URL,
     FlowrouteAuthenticationError,
     FlowrouteClient,
     FlowrouteError,
+    count_segments,
     format_number,
 )
 from .const import (
@@ -33,20 +35,28 @@ from .const import (
     DEFAULT_SMS_RATE,
     DOMAIN,
     LOGGER,
+    SIGNAL_SEND_FAILED,
+    SIGNAL_SENT,
 )
 from .data import FlowrouteData
+from .dedup import async_remove_store as async_remove_recent_ids
+from .inbound import InboundPipeline
+from .inbound_media import MediaDownloader, async_register_view
 from .media import async_setup_media
-from .outbox import Outbox, async_remove_store
+from .messages import SentNotice
+from .outbox import FailureReason, OutboundMessage, Outbox, async_remove_store
+from .receipts import ReceiptTracker, async_remove_receipts
 from .repairs import SendFailureTracker
 from .sending import Sender
 from .services import async_setup_services
+from .webhook import WebhookManager, async_remove_cloudhook
 
 if TYPE_CHECKING:
     from homeassistant.helpers.typing import ConfigType
 
     from .data import FlowrouteConfigEntry
 
-PLATFORMS: list[Platform] = [Platform.NOTIFY]
+PLATFORMS: list[Platform] = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -54,6 +64,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, the media view and the legacy notify service once."""
     async_setup_services(hass)
     await async_setup_media(hass)
+    async_register_view(hass)
     hass.async_create_task(
         discovery.async_load_platform(hass, Platform.NOTIFY, DOMAIN, {CONF_NAME: DOMAIN}, config),
         eager_start=True,
@@ -81,6 +92,27 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
         LOGGER.warning("Flowroute did not answer at start-up, queueing until it does: %s", err)
 
     failures = SendFailureTracker(hass, entry)
+    receipts = ReceiptTracker(hass, entry)
+    await receipts.async_load()
+    entry.async_on_unload(receipts.async_unload)
+
+    @callback
+    def on_sent(message: OutboundMessage, message_id: str) -> None:
+        failures.async_sent(message, message_id)
+        receipts.async_track_sent(message_id, message.to, message.from_number)
+        async_dispatcher_send(
+            hass, SIGNAL_SENT.format(entry_id=entry.entry_id), _notice(entry, message, message_id)
+        )
+
+    @callback
+    def on_failed(
+        message: OutboundMessage, reason: FailureReason, error: FlowrouteError | None
+    ) -> None:
+        failures.async_failed(message, reason, error)
+        async_dispatcher_send(
+            hass, SIGNAL_SEND_FAILED.format(entry_id=entry.entry_id), _notice(entry, message, None)
+        )
+
     outbox = Outbox(
         hass,
         entry,
@@ -90,17 +122,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
         horizon=timedelta(
             hours=float(entry.options.get(CONF_RETRY_HORIZON, DEFAULT_RETRY_HORIZON_HOURS))
         ),
-        on_sent=failures.async_sent,
-        on_failed=failures.async_failed,
+        on_sent=on_sent,
+        on_failed=on_failed,
         on_auth_failed=lambda: entry.async_start_reauth(hass),
     )
     await outbox.async_start()
     entry.async_on_unload(outbox.async_stop)
     entry.runtime_data = FlowrouteData(
-        client=client, outbox=outbox, sender=Sender(hass, entry, outbox)
+        client=client, outbox=outbox, sender=Sender(hass, entry, outbox), receipts=receipts
     )
     _async_update_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Registered last: a Home Assistant Cloud hook, created once, is stored in the entry's
+    # data, which must not trigger the update listener's reload.
+    pipeline = InboundPipeline(hass, entry, MediaDownloader(hass, entry))
+    await WebhookManager(hass, entry, inbound=pipeline, receipts=receipts).async_register()
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 
@@ -111,8 +147,25 @@ async def async_unload_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
-    """Forget the entry's queued messages."""
+    """Forget what the entry stored; received media files stay (they are the user's)."""
     await async_remove_store(hass, entry.entry_id)
+    await async_remove_recent_ids(hass, entry.entry_id)
+    await MediaDownloader(hass, entry).async_remove()
+    await async_remove_receipts(hass, entry.entry_id)
+    await async_remove_cloudhook(hass, entry)
+
+
+def _notice(
+    entry: FlowrouteConfigEntry, message: OutboundMessage, message_id: str | None
+) -> SentNotice:
+    return SentNotice(
+        config_entry_id=entry.entry_id,
+        message_id=message_id,
+        to_number=message.to,
+        from_number=message.from_number,
+        is_mms=message.is_mms,
+        segments=1 if message.is_mms else count_segments(message.body),
+    )
 
 
 async def _async_reload(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:

@@ -54,13 +54,19 @@ from .const import (
     CONF_ACCESS_KEY,
     CONF_BASE_URL,
     CONF_DEFAULT_FROM,
+    CONF_DOWNLOAD_MEDIA,
+    CONF_MEDIA_MAX_DAY_MB,
+    CONF_MEDIA_MAX_ITEM_MB,
     CONF_MMS_RATE,
     CONF_NUMBER,
     CONF_NUMBERS,
     CONF_PREFERRED_DID,
+    CONF_RECORD_BODIES,
     CONF_RETRY_HORIZON,
     CONF_SECRET_KEY,
     CONF_SMS_RATE,
+    DEFAULT_MEDIA_MAX_DAY_MB,
+    DEFAULT_MEDIA_MAX_ITEM_MB,
     DEFAULT_MMS_RATE,
     DEFAULT_RETRY_HORIZON_HOURS,
     DEFAULT_SMS_RATE,
@@ -89,9 +95,15 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     CONF_SMS_RATE: DEFAULT_SMS_RATE,
     CONF_MMS_RATE: DEFAULT_MMS_RATE,
     CONF_RETRY_HORIZON: DEFAULT_RETRY_HORIZON_HOURS,
+    CONF_RECORD_BODIES: False,
+    CONF_DOWNLOAD_MEDIA: True,
+    CONF_MEDIA_MAX_ITEM_MB: DEFAULT_MEDIA_MAX_ITEM_MB,
+    CONF_MEDIA_MAX_DAY_MB: DEFAULT_MEDIA_MAX_DAY_MB,
 }
 MAX_RATE = 100
 MAX_RETRY_HORIZON_HOURS = 168
+MAX_MEDIA_ITEM_MB = 100
+MAX_MEDIA_DAY_MB = 10_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -331,8 +343,10 @@ class FlowrouteConfigFlow(ConfigFlow, domain=DOMAIN):
         self, entry: ConfigEntry, reason: str, **changes: Any
     ) -> ConfigFlowResult:
         """Store the changes; a loaded entry reloads through its update listener."""
+        # Read before updating: the listener may start reloading at once.
+        listening = entry.state is ConfigEntryState.LOADED
         self.hass.config_entries.async_update_entry(entry, **changes)
-        if entry.state is not ConfigEntryState.LOADED:
+        if not listening:
             # No listener without a setup (a failed one, say): reload from here.
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
         return self.async_abort(reason=reason)
@@ -563,7 +577,22 @@ def _options_schema(numbers: list[str]) -> vol.Schema:
                 ),
                 vol.Coerce(int),
             ),
+            vol.Required(CONF_RECORD_BODIES): BooleanSelector(),
+            vol.Required(CONF_DOWNLOAD_MEDIA): BooleanSelector(),
+            vol.Required(CONF_MEDIA_MAX_ITEM_MB): _megabytes_selector(MAX_MEDIA_ITEM_MB),
+            vol.Required(CONF_MEDIA_MAX_DAY_MB): _megabytes_selector(MAX_MEDIA_DAY_MB),
         }
+    )
+
+
+def _megabytes_selector(maximum: int) -> vol.All[Any]:
+    return vol.All(
+        NumberSelector(
+            NumberSelectorConfig(
+                min=1, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="MB"
+            )
+        ),
+        vol.Coerce(int),
     )
 
 

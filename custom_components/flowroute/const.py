@@ -33,3 +33,25 @@ CONF_PREFERRED_DID: Final = "preferred_did"
 
 # Events (public contract, documented in the README)
 EVENT_SEND_FAILED: Final = "flowroute_send_failed"
+EVENT_MESSAGE_RECEIVED: Final = "flowroute_message_received"
+EVENT_DELIVERY_RECEIPT: Final = "flowroute_delivery_receipt"
+EVENT_OPT_OUT_CHANGED: Final = "flowroute_opt_out_changed"
+
+# Dispatcher signals (format with entry_id): what the webhook and the outbox publish to
+# the entry's entities.
+SIGNAL_MESSAGE_RECEIVED: Final = "flowroute_message_received_{entry_id}"
+SIGNAL_RECEIPT: Final = "flowroute_receipt_{entry_id}"
+SIGNAL_SENT: Final = "flowroute_sent_{entry_id}"
+SIGNAL_SEND_FAILED: Final = "flowroute_send_failed_{entry_id}"
+SIGNAL_OPT_OUT: Final = "flowroute_opt_out_{entry_id}"
+
+# Receiving options
+CONF_RECORD_BODIES: Final = "record_bodies"
+CONF_DOWNLOAD_MEDIA: Final = "download_media"
+CONF_MEDIA_MAX_ITEM_MB: Final = "media_max_item_mb"
+CONF_MEDIA_MAX_DAY_MB: Final = "media_max_day_mb"
+DEFAULT_MEDIA_MAX_ITEM_MB: Final = 20
+DEFAULT_MEDIA_MAX_DAY_MB: Final = 200
+
+# Entry data written once a Nabu Casa cloudhook exists
+CONF_CLOUDHOOK_URL: Final = "cloudhook_url"

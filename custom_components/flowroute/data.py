@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntry
 if TYPE_CHECKING:
     from .api import FlowrouteClient
     from .outbox import Outbox
+    from .receipts import ReceiptTracker
     from .sending import Sender
 
 type FlowrouteConfigEntry = ConfigEntry[FlowrouteData]
@@ -17,8 +18,9 @@ type FlowrouteConfigEntry = ConfigEntry[FlowrouteData]
 
 @dataclass(slots=True, kw_only=True)
 class FlowrouteData:
-    """What a loaded entry needs: the client, its outbox and the send path over both."""
+    """What a loaded entry needs: client, outbox, the send path, the receipt tracker."""
 
     client: FlowrouteClient
     outbox: Outbox
     sender: Sender
+    receipts: ReceiptTracker

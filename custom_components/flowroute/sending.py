@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,7 +36,7 @@ from .media import (
     async_host_media,
 )
 from .outbox import OutboundMessage, OutboxExpiredError
-from .webhook import async_external_webhook_url
+from .webhook import async_callback_url
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -49,6 +49,7 @@ ACCEPT_WAIT: Final = 10.0
 
 STATUS_ACCEPTED: Final = "accepted"
 STATUS_QUEUED: Final = "queued"
+DELIVERY_UNKNOWN: Final = "unknown"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,16 +61,20 @@ class SendResult:
     status: str
     segments: int
     encoding: str
+    delivery_state: str | None = None  # only when the caller waited for delivery
 
     def as_dict(self) -> dict[str, Any]:
         """Return the response-data form."""
-        return {
+        data: dict[str, Any] = {
             "to": self.to,
             "message_id": self.message_id,
             "status": self.status,
             "segments": self.segments,
             "encoding": self.encoding,
         }
+        if self.delivery_state is not None:
+            data["delivery_state"] = self.delivery_state
+        return data
 
 
 def normalize_recipient(raw: str) -> str:
@@ -124,8 +129,13 @@ class Sender:
         from_number: str | None = None,
         media_urls: list[str] | None = None,
         media: list[MediaFile] | None = None,
+        wait_for_delivery: float | None = None,
     ) -> list[SendResult]:
-        """Validate, queue one message per recipient and wait briefly for Flowroute."""
+        """Validate, queue one message per recipient and wait briefly for Flowroute.
+
+        With `wait_for_delivery` (seconds), also wait that long for each accepted message's
+        final delivery state; the results then carry it, or "unknown".
+        """
         recipients = list(dict.fromkeys(normalize_recipient(raw) for raw in to))
         if not recipients:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recipients")
@@ -143,7 +153,7 @@ class Sender:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="empty_message")
 
         is_mms = bool(urls)
-        dlr_callback = async_external_webhook_url(self._hass, self._entry.data["webhook_id"])
+        dlr_callback = async_callback_url(self._hass, self._entry)
         futures: dict[str, asyncio.Future[str]] = {}
         for recipient in recipients:
             message = OutboundMessage(
@@ -162,7 +172,26 @@ class Sender:
         results = [self._result(recipient, body, is_mms, fut) for recipient, fut in futures.items()]
         if tokens and all(result.status == STATUS_ACCEPTED for result in results):
             self._hass.data[DATA_MEDIA_HOST].async_expire_after(tokens, GRACE_AFTER_ACCEPTED)
+        if wait_for_delivery is not None:
+            results = await self._async_wait_for_delivery(results, wait_for_delivery)
         return results
+
+    async def _async_wait_for_delivery(
+        self, results: list[SendResult], seconds: float
+    ) -> list[SendResult]:
+        """Wait for all recipients at once, so the whole call takes at most `seconds`."""
+        receipts = self._entry.runtime_data.receipts
+
+        async def state_of(result: SendResult) -> str:
+            if result.message_id is None:  # still queued: no receipt can come yet
+                return DELIVERY_UNKNOWN
+            return str(await receipts.async_wait(result.message_id, seconds))
+
+        states = await asyncio.gather(*(state_of(result) for result in results))
+        return [
+            replace(result, delivery_state=state)
+            for result, state in zip(results, states, strict=True)
+        ]
 
     @property
     def _horizon(self) -> timedelta:

@@ -36,6 +36,8 @@ ATTR_MESSAGE: Final = "message"
 ATTR_FROM: Final = "from"
 ATTR_MEDIA_URLS: Final = "media_urls"
 ATTR_MEDIA: Final = "media"
+ATTR_WAIT_FOR_DELIVERY: Final = "wait_for_delivery"
+MAX_WAIT_FOR_DELIVERY: Final = 600
 
 SEND_MESSAGE_SCHEMA: Final = vol.Schema(
     {
@@ -45,6 +47,9 @@ SEND_MESSAGE_SCHEMA: Final = vol.Schema(
         vol.Optional(ATTR_FROM): cv.string,
         vol.Optional(ATTR_MEDIA_URLS, default=list): vol.All(cv.ensure_list, [cv.url]),
         vol.Optional(ATTR_MEDIA, default=list): vol.All(cv.ensure_list, [vol.Any(cv.string, dict)]),
+        vol.Optional(ATTR_WAIT_FOR_DELIVERY): vol.All(
+            vol.Coerce(float), vol.Range(min=0, max=MAX_WAIT_FOR_DELIVERY)
+        ),
     }
 )
 
@@ -97,6 +102,7 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
         from_number=call.data.get(ATTR_FROM),
         media_urls=call.data[ATTR_MEDIA_URLS],
         media=media,
+        wait_for_delivery=call.data.get(ATTR_WAIT_FOR_DELIVERY),
     )
     response: dict[str, Any] = {"messages": [result.as_dict() for result in results]}
     return response

@@ -1,0 +1,90 @@
+"""Logbook: texts received and delivery receipts, written as sentences."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
+from homeassistant.core import callback
+
+from .api import format_number
+from .const import CONF_RECORD_BODIES, DOMAIN, EVENT_DELIVERY_RECEIPT, EVENT_MESSAGE_RECEIVED
+from .messages import DeliveryState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from homeassistant.components.logbook.models import LazyEventPartialState
+    from homeassistant.core import HomeAssistant
+
+NAME = "Flowroute"
+BODY_MAX = 80
+
+
+@callback
+def async_describe_events(
+    hass: HomeAssistant,
+    async_describe_event: Callable[
+        [str, str, Callable[[LazyEventPartialState], dict[str, Any]]], None
+    ],
+) -> None:
+    """Describe the integration's events."""
+
+    @callback
+    def describe_message(event: LazyEventPartialState) -> dict[str, Any]:
+        data = event.data
+        text = f"{_kind(data)} from {_number(data.get('from'))}"
+        # The body shows only where the user allowed keeping bodies; the logbook is
+        # history too.
+        body = str(data.get("body") or "").strip()
+        entry = hass.config_entries.async_get_entry(str(data.get("config_entry_id")))
+        if body and entry is not None and entry.options.get(CONF_RECORD_BODIES, False):
+            text = f"{text}: {_shorten(body)}"
+        return {LOGBOOK_ENTRY_NAME: NAME, LOGBOOK_ENTRY_MESSAGE: text}
+
+    @callback
+    def describe_receipt(event: LazyEventPartialState) -> dict[str, Any]:
+        data = event.data
+        return {
+            LOGBOOK_ENTRY_NAME: NAME,
+            LOGBOOK_ENTRY_MESSAGE: f"Text to {_number(data.get('to'))} {_outcome(data)}",
+        }
+
+    async_describe_event(DOMAIN, EVENT_MESSAGE_RECEIVED, describe_message)
+    async_describe_event(DOMAIN, EVENT_DELIVERY_RECEIPT, describe_receipt)
+
+
+def _number(number: Any) -> str:
+    return format_number(str(number)) if number else "an unknown number"
+
+
+def _kind(data: Mapping[str, Any]) -> str:
+    """Name what arrived after its media: "Text", "Picture", "Video", ..."""
+    if not data.get("is_mms"):
+        return "Text"
+    types = [str(item.get("mime_type") or "") for item in data.get("media") or ()]
+    for prefix, kind in (("image/", "Picture"), ("video/", "Video"), ("audio/", "Voice message")):
+        if any(mime_type.startswith(prefix) for mime_type in types):
+            return kind
+    return "Multimedia message"
+
+
+def _shorten(body: str) -> str:
+    flat = " ".join(body.split())
+    if len(flat) <= BODY_MAX:
+        return flat
+    return flat[: BODY_MAX - 1].rstrip() + "…"
+
+
+def _outcome(data: Mapping[str, Any]) -> str:
+    state = data.get("state")
+    code = data.get("status_code")
+    if state == DeliveryState.DELIVERED:
+        return "delivered"
+    if state == DeliveryState.OPTED_OUT:
+        return "blocked: recipient opted out"
+    if state == DeliveryState.FAILED:
+        detail = f"code {code}" if code is not None else data.get("status_description")
+        return f"failed ({detail})" if detail else "failed"
+    status = data.get("status")
+    return f"sent ({status})" if status else "sent"

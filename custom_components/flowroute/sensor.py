@@ -1,0 +1,246 @@
+"""Sensors per number: last text received, last delivery status, message counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.core import callback
+
+from .api import format_number
+from .const import CONF_NUMBERS
+from .entity import FlowrouteDidEntity
+from .messages import DeliveryState, ReceiptUpdate, ReceivedMessage, SentNotice
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .data import FlowrouteConfigEntry
+
+PARALLEL_UPDATES = 0
+
+# What a counter's description says about each kind of happening: how much it adds.
+_NONE: Callable[[Any], int] = lambda _: 0  # noqa: E731
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowrouteCounterDescription(SensorEntityDescription):
+    """A count per number, moved by the entry's published happenings."""
+
+    received_fn: Callable[[ReceivedMessage], int] = _NONE
+    receipt_fn: Callable[[ReceiptUpdate], int] = _NONE
+    sent_fn: Callable[[SentNotice], int] = _NONE
+    send_failed_fn: Callable[[SentNotice], int] = _NONE
+    opt_out_fn: Callable[[bool], int] = _NONE
+
+
+COUNTERS: tuple[FlowrouteCounterDescription, ...] = (
+    FlowrouteCounterDescription(
+        key="messages_sent",
+        translation_key="messages_sent",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        sent_fn=lambda _: 1,
+    ),
+    FlowrouteCounterDescription(
+        key="messages_received",
+        translation_key="messages_received",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        received_fn=lambda _: 1,
+    ),
+    # Failed: the outbox gave up, or a receipt told that the carrier could not deliver
+    # (counted once per message: only the receipt that made it fail). Opt-outs are
+    # counted by the recipients sensor, not here.
+    FlowrouteCounterDescription(
+        key="messages_failed",
+        translation_key="messages_failed",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        send_failed_fn=lambda _: 1,
+        receipt_fn=lambda update: int(update.changed and update.state is DeliveryState.FAILED),
+    ),
+    FlowrouteCounterDescription(
+        key="opted_out_recipients",
+        translation_key="opted_out_recipients",
+        state_class=SensorStateClass.MEASUREMENT,
+        opt_out_fn=lambda opted_out: 1 if opted_out else -1,
+    ),
+)
+
+LAST_MESSAGE = SensorEntityDescription(key="last_message", translation_key="last_message")
+LAST_DELIVERY_STATUS = SensorEntityDescription(
+    key="last_delivery_status",
+    translation_key="last_delivery_status",
+    device_class=SensorDeviceClass.ENUM,
+    options=[str(state) for state in DeliveryState],
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FlowrouteConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of every number."""
+    entities: list[FlowrouteDidEntity] = []
+    for did in entry.data[CONF_NUMBERS]:
+        entities.append(FlowrouteLastMessageSensor(entry, did))
+        entities.append(FlowrouteDeliveryStatusSensor(entry, did))
+        entities.extend(FlowrouteCounterSensor(entry, did, description) for description in COUNTERS)
+    async_add_entities(entities)
+
+
+class FlowrouteSensor(FlowrouteDidEntity, RestoreSensor):
+    """A sensor of one number that comes back with its last value after a restart."""
+
+    def __init__(
+        self, entry: FlowrouteConfigEntry, did: str, description: SensorEntityDescription
+    ) -> None:
+        """Describe the sensor."""
+        super().__init__(entry, did, description.key)
+        self.entity_description = description
+
+    async def async_added_to_hass(self) -> None:
+        """Restore, then listen (so nothing heard is overwritten by the old value)."""
+        if (last := await self.async_get_last_sensor_data()) is not None:
+            self._restore_value(last.native_value)
+        if (state := await self.async_get_last_state()) is not None:
+            self._restore_attributes(state.attributes)
+        await super().async_added_to_hass()
+
+    def _restore_value(self, value: Any) -> None:
+        """Take back the last value."""
+        self._attr_native_value = value
+
+    def _restore_attributes(self, attributes: Any) -> None:
+        """Take back the attributes worth keeping from the last state."""
+
+
+class FlowrouteCounterSensor(FlowrouteSensor):
+    """Counts what its description says, starting from the restored count."""
+
+    entity_description: FlowrouteCounterDescription
+    _attr_native_value = 0
+
+    def __init__(
+        self, entry: FlowrouteConfigEntry, did: str, description: FlowrouteCounterDescription
+    ) -> None:
+        """Describe the counter."""
+        super().__init__(entry, did, description)
+
+    def _restore_value(self, value: Any) -> None:
+        # An odd restored value (hand-edited, another type) starts again at zero.
+        self._attr_native_value = max(0, int(value)) if isinstance(value, int | float) else 0
+
+    @callback
+    def _add(self, amount: int) -> None:
+        if amount:
+            current = self._attr_native_value if isinstance(self._attr_native_value, int) else 0
+            self._attr_native_value = max(0, current + amount)
+            self.async_write_ha_state()
+
+    @callback
+    def _on_received(self, message: ReceivedMessage) -> None:
+        self._add(self.entity_description.received_fn(message))
+
+    @callback
+    def _on_receipt(self, update: ReceiptUpdate) -> None:
+        self._add(self.entity_description.receipt_fn(update))
+
+    @callback
+    def _on_sent(self, notice: SentNotice) -> None:
+        self._add(self.entity_description.sent_fn(notice))
+
+    @callback
+    def _on_send_failed(self, notice: SentNotice) -> None:
+        self._add(self.entity_description.send_failed_fn(notice))
+
+    @callback
+    def _on_opt_out(self, number: str, opted_out: bool, reason: str) -> None:
+        self._add(self.entity_description.opt_out_fn(opted_out))
+
+
+class FlowrouteLastMessageSensor(FlowrouteSensor):
+    """Who texted the number last; the body only when the user allows recording it."""
+
+    def __init__(self, entry: FlowrouteConfigEntry, did: str) -> None:
+        """Describe the sensor."""
+        super().__init__(entry, did, LAST_MESSAGE)
+        self._attr_extra_state_attributes = {}
+
+    def _restore_attributes(self, attributes: Any) -> None:
+        keep: tuple[str, ...] = ("message_id", "timestamp", "is_mms", "media_count", "keyword")
+        if self.record_bodies:
+            keep = (*keep, "body")
+        self._attr_extra_state_attributes = {
+            key: attributes[key] for key in keep if key in attributes
+        }
+
+    @callback
+    def _on_received(self, message: ReceivedMessage) -> None:
+        self._attr_native_value = format_number(message.from_number)
+        attributes: dict[str, Any] = {
+            "message_id": message.message_id,
+            "timestamp": message.timestamp.isoformat(),
+            "is_mms": message.is_mms,
+            "media_count": len(message.media),
+            "keyword": None if message.keyword is None else str(message.keyword),
+        }
+        # Not set at all otherwise: what is in the state ends up in the recorder.
+        if self.record_bodies:
+            attributes["body"] = message.body
+        self._attr_extra_state_attributes = attributes
+        self.async_write_ha_state()
+
+
+class FlowrouteDeliveryStatusSensor(FlowrouteSensor):
+    """Where the last message sent from the number stands."""
+
+    def __init__(self, entry: FlowrouteConfigEntry, did: str) -> None:
+        """Describe the sensor."""
+        super().__init__(entry, did, LAST_DELIVERY_STATUS)
+        self._attr_extra_state_attributes = {}
+
+    def _restore_value(self, value: Any) -> None:
+        # A restored value that is no longer one of the options is forgotten.
+        self._attr_native_value = value if value in (LAST_DELIVERY_STATUS.options or ()) else None
+
+    def _restore_attributes(self, attributes: Any) -> None:
+        self._attr_extra_state_attributes = {
+            key: attributes[key]
+            for key in ("message_id", "to", "status_code", "status_description")
+            if key in attributes
+        }
+
+    @callback
+    def _set(self, state: DeliveryState, attributes: dict[str, Any]) -> None:
+        self._attr_native_value = str(state)
+        self._attr_extra_state_attributes = attributes
+        self.async_write_ha_state()
+
+    @callback
+    def _on_sent(self, notice: SentNotice) -> None:
+        self._set(DeliveryState.SENT, {"message_id": notice.message_id, "to": notice.to_number})
+
+    @callback
+    def _on_send_failed(self, notice: SentNotice) -> None:
+        self._set(DeliveryState.FAILED, {"message_id": notice.message_id, "to": notice.to_number})
+
+    @callback
+    def _on_receipt(self, update: ReceiptUpdate) -> None:
+        self._set(
+            update.state,
+            {
+                "message_id": update.message_id,
+                "to": update.to_number,
+                "status_code": update.status_code,
+                "status_description": update.status_description,
+            },
+        )

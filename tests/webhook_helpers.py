@@ -1,0 +1,131 @@
+"""What the webhook and inbound tests share: an entry wired to fakes of the other helpers.
+
+The webhook manager is built here with a recording receipt tracker and a scripted media
+downloader (the real ones belong to receipts.py and inbound_media.py), on an entry of
+its own that the integration does not set up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.flowroute.const import (
+    CONF_NUMBERS,
+    DOMAIN,
+    SIGNAL_MESSAGE_RECEIVED,
+)
+from custom_components.flowroute.dedup import RecentIds
+from custom_components.flowroute.inbound import InboundPipeline, remote_media
+from custom_components.flowroute.messages import ReceivedMedia, ReceivedMessage
+from custom_components.flowroute.webhook import WebhookManager
+
+from .conftest import DID_1, DID_2
+
+if TYPE_CHECKING:
+    from custom_components.flowroute.api import DeliveryReceipt, InboundMessage
+
+HOOK_ID = "feedfacefeedfacefeedfacefeedface"
+HOOK_PATH = f"/api/webhook/{HOOK_ID}"
+
+
+@dataclass
+class FakeReceipts:
+    """Records the receipts the webhook hands over."""
+
+    received: list[DeliveryReceipt] = field(default_factory=list)
+
+    async def async_handle(self, receipt: DeliveryReceipt) -> None:
+        self.received.append(receipt)
+
+
+@dataclass
+class FakeDownloader:
+    """Saves nothing: returns each item with a made-up local path, optionally late."""
+
+    calls: list[InboundMessage] = field(default_factory=list)
+    gate: asyncio.Event | None = None
+    error: Exception | None = None
+
+    async def async_download(self, message: InboundMessage) -> tuple[ReceivedMedia, ...]:
+        self.calls.append(message)
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.error is not None:
+            raise self.error
+        return tuple(
+            ReceivedMedia(
+                url=item.url,
+                mime_type=item.mime_type,
+                file_name=item.file_name,
+                file_size=item.file_size,
+                local_path=f"/media/flowroute/{message.message_id}-{index}",
+                media_content_id=f"media-source://flowroute/x/{message.message_id}-{index}",
+            )
+            for index, item in enumerate(message.media)
+        ) or remote_media(message)
+
+
+@dataclass
+class Wired:
+    """A registered webhook and what it talks to."""
+
+    entry: MockConfigEntry
+    manager: WebhookManager
+    recent: RecentIds
+    receipts: FakeReceipts
+    downloader: FakeDownloader
+    signals: list[ReceivedMessage]
+
+
+def make_entry(hass: HomeAssistant, **options: Any) -> MockConfigEntry:
+    """Add (not set up) an entry owning the simulator's two numbers."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Flowroute webhook test",
+        data={CONF_NUMBERS: [DID_1, DID_2], CONF_WEBHOOK_ID: HOOK_ID},
+        options=options,
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def wire(
+    hass: HomeAssistant, entry: MockConfigEntry, downloader: FakeDownloader | None = None
+) -> Wired:
+    """Register the entry's webhook the way __init__ does, with fakes of the other helpers."""
+    downloader = downloader or FakeDownloader()
+    receipts = FakeReceipts()
+    recent = RecentIds(hass, entry.entry_id)
+    manager = WebhookManager(
+        hass,
+        entry,
+        inbound=InboundPipeline(hass, entry, downloader),
+        receipts=receipts,
+        recent=recent,
+    )
+    await manager.async_register()
+    signals: list[ReceivedMessage] = []
+
+    @callback
+    def _record(message: ReceivedMessage) -> None:
+        signals.append(message)
+
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            hass, SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id), _record
+        )
+    )
+    return Wired(entry, manager, recent, receipts, downloader, signals)
+
+
+async def unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Run the entry's unload callbacks and cancel its background tasks, as an unload does."""
+    await entry._async_process_on_unload(hass)
+    await hass.async_block_till_done()
