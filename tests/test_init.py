@@ -182,3 +182,14 @@ async def test_reconfigure_reloads_a_loaded_entry(
     assert config_entry.options["default_from"] == DID_2
     devices = dr.async_entries_for_config_entry(device_registry, config_entry.entry_id)
     assert [d.name for d in devices] == ["+1 206 555 0188"]
+
+
+async def test_missing_external_url_is_a_repair_until_set(
+    hass: HomeAssistant, config_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    await _setup(hass, config_entry)
+    issue_id = f"no_external_url_{config_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    await hass.config.async_update(external_url="https://ha.example.org")
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from homeassistant.const import CONF_NAME, Platform
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import CONF_NAME, EVENT_CORE_CONFIG_UPDATE, Platform
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
@@ -46,7 +46,7 @@ from .media import async_setup_media
 from .messages import SentNotice
 from .outbox import FailureReason, OutboundMessage, Outbox, async_remove_store
 from .receipts import ReceiptTracker, async_remove_receipts
-from .repairs import SendFailureTracker
+from .repairs import SendFailureTracker, async_check_external_url
 from .sending import Sender
 from .services import async_setup_services
 from .webhook import WebhookManager, async_remove_cloudhook
@@ -137,6 +137,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
     # data, which must not trigger the update listener's reload.
     pipeline = InboundPipeline(hass, entry, MediaDownloader(hass, entry))
     await WebhookManager(hass, entry, inbound=pipeline, receipts=receipts).async_register()
+    async_check_external_url(hass, entry)
+
+    @callback
+    def recheck_external_url(_: Event) -> None:
+        async_check_external_url(hass, entry)
+
+    entry.async_on_unload(hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, recheck_external_url))
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 

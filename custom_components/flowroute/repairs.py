@@ -11,6 +11,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .api import FlowrouteResponseError, format_number
 from .const import DOMAIN, EVENT_SEND_FAILED, LOGGER
+from .webhook import async_callback_url
 
 if TYPE_CHECKING:
     from .api import FlowrouteError
@@ -86,3 +87,22 @@ def _describe(error: FlowrouteError | None) -> str:
         code = f" (code {error.code})" if error.code is not None else ""
         return f"HTTP {error.status}{code}: {error.title or error.detail or ''}".strip()
     return str(error)
+
+
+@callback
+def async_check_external_url(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
+    """Raise a repair issue while Flowroute cannot reach this Home Assistant."""
+    issue_id = f"no_external_url_{entry.entry_id}"
+    if async_callback_url(hass, entry) is not None:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="no_external_url",
+        translation_placeholders={"title": entry.title},
+        learn_more_url="https://www.home-assistant.io/docs/configuration/remote/",
+    )
