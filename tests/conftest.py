@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core_config import async_process_ha_core_config
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flowroute.const import (
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from homeassistant.config_entries import ConfigSubentryData
+    from homeassistant.core import HomeAssistant
 
     from simulator.testing import RunningSimulator
 
@@ -85,3 +88,26 @@ def config_entry(
             CONF_RETRY_HORIZON: 24,
         },
     )
+
+
+@pytest.fixture
+async def loaded(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The simulator's account (with the module's contacts), loaded."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    return config_entry
+
+
+@pytest.fixture
+async def public_url(hass: HomeAssistant, loaded: MockConfigEntry, hass_client_no_auth: Any) -> str:
+    """Serve Home Assistant on loopback and make that its external URL.
+
+    Flowroute (the simulator) then reaches the entry's webhook and hosted media. Starting
+    the server freezes its routes: whatever registers views is set up before.
+    """
+    client = await hass_client_no_auth()
+    url = str(client.make_url("")).rstrip("/")
+    await async_process_ha_core_config(hass, {"external_url": url})
+    return url

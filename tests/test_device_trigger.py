@@ -9,7 +9,7 @@ import voluptuous as vol
 from homeassistant.components import automation
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.components.device_automation.exceptions import InvalidDeviceAutomationConfig
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
@@ -45,16 +45,6 @@ def subentries_data() -> list[ConfigSubentryData]:
             unique_id=HANDSET,
         )
     ]
-
-
-@pytest.fixture
-async def loaded(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The simulator's account with its two numbers and a contact, loaded."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.LOADED
-    return config_entry
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import callback
-from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
@@ -473,29 +471,6 @@ async def test_other_failures_raise_no_issue(hass: HomeAssistant, tracker: Recei
 
 
 # wait_for_delivery, end to end with the simulator's receipts
-
-
-@pytest.fixture
-async def loaded(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The simulator's account, loaded."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.LOADED
-    return config_entry
-
-
-@pytest.fixture
-async def public_url(hass: HomeAssistant, loaded: MockConfigEntry, hass_client_no_auth) -> str:
-    """Serve Home Assistant over loopback as its external URL: the simulator posts the
-    receipts of each sent message to its dlr_callback, the entry's webhook.
-
-    Starting the server freezes its routes, so the entry is loaded before.
-    """
-    client = await hass_client_no_auth()
-    url = str(client.make_url("")).rstrip("/")
-    await async_process_ha_core_config(hass, {"external_url": url})
-    return url
 
 
 async def _send(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:

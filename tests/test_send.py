@@ -13,7 +13,6 @@ from aiohttp.test_utils import TestServer
 from homeassistant.components.camera import Camera
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.const import CONF_NAME
-from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 from PIL import Image
@@ -59,19 +58,6 @@ async def _send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def public_url(hass: HomeAssistant, loaded: MockConfigEntry, hass_client_no_auth) -> str:
-    """Serve Home Assistant over loopback and make that its external URL.
-
-    Starting the server freezes its routes: everything that registers views (the
-    integration, a camera) is set up before.
-    """
-    client = await hass_client_no_auth()
-    url = str(client.make_url("")).rstrip("/")
-    await async_process_ha_core_config(hass, {"external_url": url})
-    return url
-
-
-@pytest.fixture
 def subentries_data() -> list[ConfigSubentryData]:
     """One contact, Alice, who prefers to be texted from the second number."""
     return [
@@ -82,16 +68,6 @@ def subentries_data() -> list[ConfigSubentryData]:
             unique_id=HANDSET,
         )
     ]
-
-
-@pytest.fixture
-async def loaded(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The simulator's account, loaded, with its contact."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.LOADED
-    return config_entry
 
 
 @pytest.fixture

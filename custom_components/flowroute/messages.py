@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from .api import ReceiptOutcome
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -22,13 +24,9 @@ class Keyword(StrEnum):
     HELP = "help"
 
 
-class DeliveryState(StrEnum):
-    """Where a sent message stands, as far as its receipts tell."""
-
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    OPTED_OUT = "opted_out"
+# Where a sent message stands, as far as its receipts tell: exactly what a receipt can
+# mean (sent, delivered, failed, opted_out), so the API's enum is the state.
+DeliveryState = ReceiptOutcome
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

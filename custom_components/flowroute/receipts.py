@@ -80,7 +80,7 @@ def correlation_key(message_id: str) -> str:
 
 def next_state(current: DeliveryState, receipt: DeliveryReceipt) -> DeliveryState:
     """Apply one receipt: the first final state wins, except that an opt-out wins always."""
-    outcome = DeliveryState(str(receipt.outcome))
+    outcome = receipt.outcome
     if outcome is DeliveryState.OPTED_OUT:
         return outcome
     if current in _TERMINAL:
