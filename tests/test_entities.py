@@ -59,12 +59,6 @@ async def _load(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
 
 
 @pytest.fixture
-async def loaded(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The simulator's account with its two numbers, loaded."""
-    return await _load(hass, config_entry)
-
-
-@pytest.fixture
 async def loaded_with_bodies(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
     """The same account, with the user's consent to keep message bodies."""
     config_entry.add_to_hass(hass)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import sys
 import types
@@ -38,9 +37,8 @@ from .api.payloads import (
     LEGACY_RECEIPT,
     RECEIPT_LEVEL_1,
     RECEIPT_LEVEL_2,
-    VALID_CALLBACKS,
 )
-from .api.test_parsers import json_values, mutate, paths, plausible_values
+from .api.test_parsers import json_values, mutated_payload
 from .conftest import DID_1
 from .webhook_helpers import HOOK_ID, HOOK_PATH, Wired, make_entry, unload, wire
 
@@ -349,15 +347,7 @@ async def test_callback_url_without_cloud(hass: HomeAssistant, entry: MockConfig
 
 
 def _mutated(data: st.DataObject) -> object:
-    name = data.draw(st.sampled_from(sorted(VALID_CALLBACKS)), label="payload")
-    document: object = copy.deepcopy(VALID_CALLBACKS[name])
-    for _ in range(data.draw(st.integers(min_value=1, max_value=3), label="mutations")):
-        path = data.draw(st.sampled_from(paths(document)), label="path")
-        action = data.draw(st.sampled_from(["replace", "delete", "add"]), label="action")
-        if action == "delete" and not path:
-            continue
-        document = mutate(document, path, action, data.draw(plausible_values, label="value"))
-    return document
+    return mutated_payload(data, 3)
 
 
 async def test_any_payload_gets_200_or_400(

@@ -634,16 +634,22 @@ def test_parsers_survive_any_json(document: object) -> None:
     assert isinstance(parse_errors(document), tuple)
 
 
-@settings(max_examples=600, deadline=None, database=None)
-@given(data=st.data())
-def test_parsers_survive_mutated_payloads(data: st.DataObject) -> None:
+def mutated_payload(data: st.DataObject, max_mutations: int) -> object:
+    """Draw one of the valid payloads and replace, delete or add up to N parts of it."""
     name = data.draw(st.sampled_from(sorted(VALID_CALLBACKS)), label="payload")
     document: object = copy.deepcopy(VALID_CALLBACKS[name])
-    for _ in range(data.draw(st.integers(min_value=1, max_value=4), label="mutations")):
+    for _ in range(data.draw(st.integers(min_value=1, max_value=max_mutations), label="mutations")):
         path = data.draw(st.sampled_from(paths(document)), label="path")
         action = data.draw(st.sampled_from(["replace", "delete", "add"]), label="action")
         if action == "delete" and not path:
             continue
         document = mutate(document, path, action, data.draw(plausible_values, label="value"))
+    return document
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(data=st.data())
+def test_parsers_survive_mutated_payloads(data: st.DataObject) -> None:
+    document = mutated_payload(data, 4)
     for parser in PARSERS:
         check(parser, document)
