@@ -40,7 +40,7 @@ from .const import (
 )
 from .data import FlowrouteData
 from .dedup import async_remove_store as async_remove_recent_ids
-from .inbound import InboundPipeline
+from .inbound import InboundPipeline, async_keep_bodies_out_of_recorder
 from .inbound_media import MediaDownloader, async_register_view
 from .media import async_setup_media
 from .messages import SentNotice
@@ -135,6 +135,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Registered last: a Home Assistant Cloud hook, created once, is stored in the entry's
     # data, which must not trigger the update listener's reload.
+    async_keep_bodies_out_of_recorder(hass, entry)
     pipeline = InboundPipeline(hass, entry, MediaDownloader(hass, entry))
     await WebhookManager(hass, entry, inbound=pipeline, receipts=receipts).async_register()
     async_check_external_url(hass, entry)

@@ -3,6 +3,10 @@
 A text is published at once, inside the webhook request. An MMS with media is published
 after its media is downloaded (the links Flowroute sends expire), in a background task of
 the entry so that unloading the entry cancels it.
+
+The bus event carries the body (automations need it), and the recorder stores events:
+unless the user opted in to recording bodies, the event type is kept out of the recorder
+while the entry is loaded.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ import aiohttp
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     CONF_DOWNLOAD_MEDIA,
     CONF_NUMBERS,
+    CONF_RECORD_BODIES,
     EVENT_MESSAGE_RECEIVED,
     LOGGER,
     SIGNAL_MESSAGE_RECEIVED,
@@ -27,6 +33,44 @@ from .messages import ReceivedMedia, ReceivedMessage
 if TYPE_CHECKING:
     from .api import InboundMessage
     from .data import FlowrouteConfigEntry
+
+
+# The loaded entries that keep the event out of the recorder (the exclusion is global).
+_UNRECORDED_BY: HassKey[set[str]] = HassKey("flowroute_unrecorded_by")
+
+
+@callback
+def async_keep_bodies_out_of_recorder(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
+    """Exclude the message event from the recorder while the entry is loaded, unless opted in.
+
+    One entry that did not opt in keeps the event out for every entry: privacy wins.
+    An exclusion the user configured themselves is left alone.
+    """
+    if entry.options.get(CONF_RECORD_BODIES, False) or "recorder" not in hass.config.components:
+        return
+    # Imported only when loaded: the recorder pulls in SQLAlchemy.
+    from homeassistant.components.recorder import get_instance  # noqa: PLC0415
+
+    excluded = getattr(get_instance(hass), "exclude_event_types", None)
+    if not isinstance(excluded, set):
+        LOGGER.warning(
+            "Could not keep %s out of the recorder; exclude it in the recorder's configuration",
+            EVENT_MESSAGE_RECEIVED,
+        )
+        return
+    users = hass.data.setdefault(_UNRECORDED_BY, set())
+    if not users and EVENT_MESSAGE_RECEIVED in excluded:
+        return  # the user's own recorder configuration already excludes it
+    users.add(entry.entry_id)
+    excluded.add(EVENT_MESSAGE_RECEIVED)
+
+    @callback
+    def release() -> None:
+        users.discard(entry.entry_id)
+        if not users:
+            excluded.discard(EVENT_MESSAGE_RECEIVED)
+
+    entry.async_on_unload(release)
 
 
 class MediaDownloader(Protocol):

@@ -1,0 +1,108 @@
+"""Message bodies stay out of the recorder unless the user opted in."""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant.components.recorder import Recorder, get_instance
+from homeassistant.components.recorder.util import session_scope
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from sqlalchemy import text
+
+from custom_components.flowroute.api import CallbackType
+from custom_components.flowroute.const import CONF_RECORD_BODIES, EVENT_MESSAGE_RECEIVED
+from simulator.testing import RunningSimulator
+
+from .conftest import DID_1, WEBHOOK_ID
+
+BODY = "The alarm code is 4711"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """Override the suite's autouse fixture: the recorder must start before `hass`."""
+
+
+def _recorded(hass: HomeAssistant) -> tuple[list[str], str]:
+    """Return the recorded event types and everything recorded as one text."""
+    with session_scope(hass=hass, read_only=True) as session:
+        types = [row[0] for row in session.execute(text("SELECT event_type FROM event_types"))]
+        parts = [
+            str(row[0])
+            for query in (
+                "SELECT shared_data FROM event_data",
+                "SELECT shared_attrs FROM state_attributes",
+                "SELECT state FROM states",
+            )
+            for row in session.execute(text(query))
+        ]
+    return types, "\n".join(parts)
+
+
+async def _point_callbacks(entry: MockConfigEntry, public_url: str) -> None:
+    url = f"{public_url}/api/webhook/{WEBHOOK_ID}"
+    for kind in CallbackType:
+        await entry.runtime_data.client.set_number_callback(DID_1, kind, url)
+
+
+async def _text_the_house(
+    hass: HomeAssistant, simulator: RunningSimulator
+) -> tuple[list[str], str]:
+    simulator.inject_inbound(from_="12065550100", to=DID_1, body=BODY)
+    await simulator.idle()
+    await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+    return await get_instance(hass).async_add_executor_job(_recorded, hass)
+
+
+async def test_bodies_are_not_recorded_by_default(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    loaded: MockConfigEntry,
+    public_url: str,
+) -> None:
+    await _point_callbacks(loaded, public_url)
+    types, recorded = await _text_the_house(hass, simulator)
+    assert EVENT_MESSAGE_RECEIVED not in types
+    assert BODY not in recorded
+    # The entities still recorded the text's arrival, without its words.
+    assert "+1 206 555 0100" in recorded
+
+    # Unloaded, the exclusion goes with the entry.
+    assert EVENT_MESSAGE_RECEIVED in get_instance(hass).exclude_event_types
+    await hass.config_entries.async_unload(loaded.entry_id)
+    assert EVENT_MESSAGE_RECEIVED not in get_instance(hass).exclude_event_types
+
+
+async def test_bodies_are_recorded_when_the_user_opted_in(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    loaded: MockConfigEntry,
+    public_url: str,
+) -> None:
+    await _point_callbacks(loaded, public_url)
+    assert EVENT_MESSAGE_RECEIVED in get_instance(hass).exclude_event_types
+    # The options change reloads the entry, which no longer keeps the event out.
+    hass.config_entries.async_update_entry(
+        loaded, options={**loaded.options, CONF_RECORD_BODIES: True}
+    )
+    await hass.async_block_till_done()
+    assert EVENT_MESSAGE_RECEIVED not in get_instance(hass).exclude_event_types
+    types, recorded = await _text_the_house(hass, simulator)
+    assert EVENT_MESSAGE_RECEIVED in types
+    assert BODY in recorded
+
+
+async def test_an_exclusion_the_user_configured_is_left_alone(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    get_instance(hass).exclude_event_types.add(EVENT_MESSAGE_RECEIVED)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    assert EVENT_MESSAGE_RECEIVED in get_instance(hass).exclude_event_types
