@@ -39,6 +39,7 @@ from homeassistant.setup import async_setup_component
 from custom_components.flowroute.const import CONF_NUMBERS, EVENT_MESSAGE_RECEIVED
 from custom_components.flowroute.dedup import RecentIds
 from custom_components.flowroute.inbound import InboundPipeline
+from custom_components.flowroute.opt_out import OptOutList
 from custom_components.flowroute.webhook import WebhookManager
 
 if TYPE_CHECKING:
@@ -74,6 +75,13 @@ class BenchmarkEntry:
     ) -> asyncio.Task[R]:
         """Start a task the way a config entry does."""
         return hass.async_create_background_task(target, name)
+
+
+class NoReplies:
+    """Keyword replies are not part of this benchmark (its texts are no keywords)."""
+
+    async def async_send(self, *, to: list[str], body: str, from_number: str | None) -> None:
+        """Send nothing."""
 
 
 class NoReceipts:
@@ -186,7 +194,9 @@ async def run(messages: int, concurrency: int, rounds: int) -> None:
         manager = WebhookManager(
             hass,
             entry,
-            inbound=InboundPipeline(hass, entry, None),
+            inbound=InboundPipeline(
+                hass, entry, downloader=None, opt_outs=OptOutList(hass, entry), replies=NoReplies()
+            ),
             receipts=NoReceipts(),
             recent=RecentIds(hass, entry.entry_id),
         )

@@ -61,7 +61,14 @@ OTHER_SECRET_KEY = "other-secret-key"
 # The receiving options every entry starts with.
 RECEIVING_DEFAULTS = {
     key: config_flow.DEFAULT_OPTIONS[key]
-    for key in ("record_bodies", "download_media", "media_max_item_mb", "media_max_day_mb")
+    for key in (
+        "record_bodies",
+        "download_media",
+        "media_max_item_mb",
+        "media_max_day_mb",
+        "help_reply",
+        "start_reply",
+    )
 }
 
 
@@ -690,6 +697,20 @@ async def test_options_fill_in_defaults(hass: HomeAssistant, simulator: RunningS
         CONF_RETRY_HORIZON: 24,
         **RECEIVING_DEFAULTS,
     }
+
+
+async def test_options_keyword_replies_can_be_cleared(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    config_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    submitted = {**config_entry.options, **RECEIVING_DEFAULTS, "start_reply": "  Welcome back! "}
+    # A text field the user emptied is not sent by the frontend at all.
+    del submitted["help_reply"]
+    result = await hass.config_entries.options.async_configure(result["flow_id"], submitted)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert config_entry.options["help_reply"] == ""
+    assert config_entry.options["start_reply"] == "Welcome back!"
 
 
 # Contacts

@@ -20,8 +20,8 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.flowroute.const import (
     CONF_RECORD_BODIES,
     DOMAIN,
+    SIGNAL_BLOCKED,
     SIGNAL_MESSAGE_RECEIVED,
-    SIGNAL_OPT_OUT,
     SIGNAL_RECEIPT,
     SIGNAL_SEND_FAILED,
     SIGNAL_SENT,
@@ -34,6 +34,8 @@ from custom_components.flowroute.messages import (
     ReceivedMessage,
     SentNotice,
 )
+from custom_components.flowroute.opt_out import OptOutReason
+from custom_components.flowroute.sensor import MAX_LISTED_NUMBERS
 
 from .conftest import DID_1, DID_2
 
@@ -46,6 +48,7 @@ KEYS = (
     "messages_sent",
     "messages_received",
     "messages_failed",
+    "messages_blocked",
     "opted_out_recipients",
 )
 
@@ -160,7 +163,7 @@ async def test_entities_per_number_on_its_device(
     status = _state(hass, DID_1, "last_delivery_status")
     assert status.state == STATE_UNKNOWN
     assert status.attributes["options"] == ["sent", "delivered", "failed", "opted_out"]
-    for key in ("messages_sent", "messages_received", "messages_failed"):
+    for key in ("messages_sent", "messages_received", "messages_failed", "messages_blocked"):
         state = _state(hass, DID_1, key)
         assert state.state == "0"
         assert state.attributes["state_class"] == "total_increasing"
@@ -292,16 +295,22 @@ async def test_delivery_status_and_counters(hass: HomeAssistant, loaded: MockCon
 
 
 async def test_opt_out_changes(hass: HomeAssistant, loaded: MockConfigEntry) -> None:
-    _send(hass, loaded, SIGNAL_OPT_OUT, DID_1, HANDSET, True, "keyword")
-    _send(hass, loaded, SIGNAL_OPT_OUT, DID_1, "12065550101", True, "delivery_receipt")
+    opt_outs = loaded.runtime_data.opt_outs
+    opt_outs.async_set(DID_1, HANDSET, opted_out=True, reason=OptOutReason.KEYWORD)
+    opt_outs.async_set(DID_1, "12065550101", opted_out=True, reason=OptOutReason.DELIVERY_RECEIPT)
+    # Not a change: nothing more to tell.
+    opt_outs.async_set(DID_1, HANDSET, opted_out=True, reason=OptOutReason.ACTION)
     await hass.async_block_till_done()
-    assert _state(hass, DID_1, "opted_out_recipients").state == "2"
+    recipients = _state(hass, DID_1, "opted_out_recipients")
+    assert recipients.state == "2"
+    assert recipients.attributes["numbers"] == ["+1 206 555 0101", "+1 206 555 0100"]
+    assert recipients.attributes["more"] == 0
     event = _state(hass, DID_1, "messages")
     assert event.attributes["event_type"] == "opted_out"
     assert event.attributes["number"] == "12065550101"
     assert event.attributes["reason"] == "delivery_receipt"
 
-    _send(hass, loaded, SIGNAL_OPT_OUT, DID_1, HANDSET, False, "keyword")
+    opt_outs.async_set(DID_1, HANDSET, opted_out=False, reason=OptOutReason.KEYWORD)
     await hass.async_block_till_done()
     assert _state(hass, DID_1, "opted_out_recipients").state == "1"
     event = _state(hass, DID_1, "messages")
@@ -312,11 +321,28 @@ async def test_opt_out_changes(hass: HomeAssistant, loaded: MockConfigEntry) -> 
     assert _state(hass, DID_2, "messages").state == STATE_UNKNOWN
 
 
+async def test_opted_out_sensor_lists_only_the_latest(
+    hass: HomeAssistant, loaded: MockConfigEntry
+) -> None:
+    opt_outs = loaded.runtime_data.opt_outs
+    for index in range(MAX_LISTED_NUMBERS + 5):
+        opt_outs.async_set(DID_1, f"1206555{index:04d}", opted_out=True, reason=OptOutReason.ACTION)
+    await hass.async_block_till_done()
+    recipients = _state(hass, DID_1, "opted_out_recipients")
+    assert recipients.state == str(MAX_LISTED_NUMBERS + 5)
+    assert len(recipients.attributes["numbers"]) == MAX_LISTED_NUMBERS
+    assert recipients.attributes["numbers"][0] == f"+1 206 555 {MAX_LISTED_NUMBERS + 4:04d}"
+    assert recipients.attributes["more"] == 5
+
+
 async def test_values_survive_a_reload(hass: HomeAssistant, loaded: MockConfigEntry) -> None:
     _send(hass, loaded, SIGNAL_MESSAGE_RECEIVED, _message(loaded))
     _send(hass, loaded, SIGNAL_SENT, _notice(loaded))
     _send(hass, loaded, SIGNAL_SEND_FAILED, _notice(loaded))
-    _send(hass, loaded, SIGNAL_OPT_OUT, DID_1, HANDSET, True, "keyword")
+    _send(hass, loaded, SIGNAL_BLOCKED, _notice(loaded))
+    loaded.runtime_data.opt_outs.async_set(
+        DID_1, HANDSET, opted_out=True, reason=OptOutReason.KEYWORD
+    )
     await hass.async_block_till_done()
 
     assert await hass.config_entries.async_reload(loaded.entry_id)
@@ -326,6 +352,7 @@ async def test_values_survive_a_reload(hass: HomeAssistant, loaded: MockConfigEn
         ("messages_received", "1"),
         ("messages_sent", "1"),
         ("messages_failed", "1"),
+        ("messages_blocked", "1"),
         ("opted_out_recipients", "1"),
         ("last_delivery_status", "failed"),
         ("last_message", "+1 206 555 0100"),

@@ -21,6 +21,7 @@ from custom_components.flowroute.const import (
     DOMAIN,
     EVENT_DELIVERY_RECEIPT,
     EVENT_MESSAGE_RECEIVED,
+    EVENT_OPT_OUT_CHANGED,
 )
 
 from .conftest import DID_1
@@ -77,7 +78,7 @@ def _describers(hass: HomeAssistant) -> dict[str, Any]:
         found[event_type] = describe_callback
 
     logbook.async_describe_events(hass, describe)
-    assert set(found) == {EVENT_MESSAGE_RECEIVED, EVENT_DELIVERY_RECEIPT}
+    assert set(found) == {EVENT_MESSAGE_RECEIVED, EVENT_DELIVERY_RECEIPT, EVENT_OPT_OUT_CHANGED}
     return found
 
 
@@ -180,6 +181,30 @@ def test_delivery_receipt(
 ) -> None:
     describe = _describers(hass)[EVENT_DELIVERY_RECEIPT]
     entry = describe(_Event(_receipt(private_entry.entry_id, **overrides)))
+    assert entry == {LOGBOOK_ENTRY_NAME: "Flowroute", LOGBOOK_ENTRY_MESSAGE: expected}
+
+
+@pytest.mark.parametrize(
+    ("opted_out", "reason", "expected"),
+    [
+        (True, "keyword", "+1 206 555 0100 opted out of texts from +1 206 555 0199 (by text)"),
+        (
+            True,
+            "delivery_receipt",
+            "+1 206 555 0100 opted out of texts from +1 206 555 0199 (the carrier reported it)",
+        ),
+        (
+            False,
+            "action",
+            "+1 206 555 0100 opted back in to texts from +1 206 555 0199 (changed by hand)",
+        ),
+        (True, "new", "+1 206 555 0100 opted out of texts from +1 206 555 0199"),
+    ],
+)
+def test_opt_out_changed(hass: HomeAssistant, opted_out: bool, reason: str, expected: str) -> None:
+    describe = _describers(hass)[EVENT_OPT_OUT_CHANGED]
+    data = {"did": DID_1, "number": "12065550100", "opted_out": opted_out, "reason": reason}
+    entry = describe(_Event(data))
     assert entry == {LOGBOOK_ENTRY_NAME: "Flowroute", LOGBOOK_ENTRY_MESSAGE: expected}
 
 

@@ -18,6 +18,7 @@ from homeassistant.setup import async_setup_component
 from PIL import Image
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     setup_test_component_platform,
 )
 
@@ -25,6 +26,7 @@ from custom_components.flowroute.const import (
     CONF_NUMBER,
     CONF_PREFERRED_DID,
     DOMAIN,
+    EVENT_OPT_OUT_CHANGED,
     SUBENTRY_CONTACT,
 )
 from simulator.faults import Fault, FaultKind, FaultTarget
@@ -241,16 +243,23 @@ async def test_refused_before_sending(
     assert simulator.state.send_attempts == []
 
 
-async def test_flowroute_refusal_raises_with_its_code(
+async def test_flowroute_1110_marks_the_recipient_opted_out(
     hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator
 ) -> None:
+    # The handset texted STOP while Home Assistant was not listening: only Flowroute knows.
     simulator.inject_inbound(from_=HANDSET, to=DID_1, body="STOP")
     await simulator.idle()
-    with pytest.raises(HomeAssistantError) as err:
+    changes = async_capture_events(hass, EVENT_OPT_OUT_CHANGED)
+    with pytest.raises(ServiceValidationError) as err:
         await _send(hass, to=HANDSET, message="hello")
-    assert err.value.translation_key == "flowroute_rejected"
-    assert err.value.translation_placeholders["code"] == "1110"
-    # Refused at once, never retried.
+    assert err.value.translation_key == "opted_out"
+    # Refused at once, never retried, and remembered: the next send never leaves.
+    assert len(simulator.state.send_attempts) == 1
+    assert [(c.data["did"], c.data["number"], c.data["reason"]) for c in changes] == [
+        (DID_1, HANDSET, "send_error")
+    ]
+    with pytest.raises(ServiceValidationError):
+        await _send(hass, to=HANDSET, message="hello again")
     assert len(simulator.state.send_attempts) == 1
 
 

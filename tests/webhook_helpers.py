@@ -24,6 +24,7 @@ from custom_components.flowroute.const import (
 from custom_components.flowroute.dedup import RecentIds
 from custom_components.flowroute.inbound import InboundPipeline, remote_media
 from custom_components.flowroute.messages import ReceivedMedia, ReceivedMessage
+from custom_components.flowroute.opt_out import OptOutList
 from custom_components.flowroute.webhook import WebhookManager
 
 from .conftest import DID_1, DID_2
@@ -73,6 +74,16 @@ class FakeDownloader:
 
 
 @dataclass
+class FakeReplies:
+    """Records the keyword replies the pipeline sends (sending is tested on its own)."""
+
+    sent: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    async def async_send(self, *, to: list[str], body: str, from_number: str | None) -> None:
+        self.sent.extend((number, body, from_number) for number in to)
+
+
+@dataclass
 class Wired:
     """A registered webhook and what it talks to."""
 
@@ -82,6 +93,8 @@ class Wired:
     receipts: FakeReceipts
     downloader: FakeDownloader
     signals: list[ReceivedMessage]
+    opt_outs: OptOutList
+    replies: FakeReplies
 
 
 def make_entry(hass: HomeAssistant, **options: Any) -> MockConfigEntry:
@@ -103,10 +116,15 @@ async def wire(
     downloader = downloader or FakeDownloader()
     receipts = FakeReceipts()
     recent = RecentIds(hass, entry.entry_id)
+    opt_outs = OptOutList(hass, entry)
+    await opt_outs.async_load()
+    replies = FakeReplies()
     manager = WebhookManager(
         hass,
         entry,
-        inbound=InboundPipeline(hass, entry, downloader),
+        inbound=InboundPipeline(
+            hass, entry, downloader=downloader, opt_outs=opt_outs, replies=replies
+        ),
         receipts=receipts,
         recent=recent,
     )
@@ -122,7 +140,7 @@ async def wire(
             hass, SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id), _record
         )
     )
-    return Wired(entry, manager, recent, receipts, downloader, signals)
+    return Wired(entry, manager, recent, receipts, downloader, signals, opt_outs, replies)
 
 
 async def unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -12,7 +12,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 
 from .api import (
     DEFAULT_BASE_URL,
@@ -35,6 +35,8 @@ from .const import (
     DEFAULT_SMS_RATE,
     DOMAIN,
     LOGGER,
+    SIGNAL_BLOCKED,
+    SIGNAL_RECEIPT,
     SIGNAL_SEND_FAILED,
     SIGNAL_SENT,
 )
@@ -44,6 +46,7 @@ from .inbound import InboundPipeline, async_keep_bodies_out_of_recorder
 from .inbound_media import MediaDownloader, async_register_view
 from .media import async_setup_media
 from .messages import SentNotice
+from .opt_out import OptOutList, async_remove_opt_outs
 from .outbox import FailureReason, OutboundMessage, Outbox, async_remove_store
 from .receipts import ReceiptTracker, async_remove_receipts
 from .repairs import SendFailureTracker, async_check_external_url
@@ -95,6 +98,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
     receipts = ReceiptTracker(hass, entry)
     await receipts.async_load()
     entry.async_on_unload(receipts.async_unload)
+    opt_outs = OptOutList(hass, entry)
+    await opt_outs.async_load()
+    entry.async_on_unload(opt_outs.async_unload)
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            hass, SIGNAL_RECEIPT.format(entry_id=entry.entry_id), opt_outs.async_on_receipt
+        )
+    )
 
     @callback
     def on_sent(message: OutboundMessage, message_id: str) -> None:
@@ -109,8 +120,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
         message: OutboundMessage, reason: FailureReason, error: FlowrouteError | None
     ) -> None:
         failures.async_failed(message, reason, error)
+        opt_outs.async_on_send_error(message, error)
+        signal = SIGNAL_BLOCKED if reason is FailureReason.OPTED_OUT else SIGNAL_SEND_FAILED
         async_dispatcher_send(
-            hass, SIGNAL_SEND_FAILED.format(entry_id=entry.entry_id), _notice(entry, message, None)
+            hass, signal.format(entry_id=entry.entry_id), _notice(entry, message, None)
         )
 
     outbox = Outbox(
@@ -125,18 +138,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
         on_sent=on_sent,
         on_failed=on_failed,
         on_auth_failed=lambda: entry.async_start_reauth(hass),
+        may_send=lambda message: not opt_outs.is_opted_out(message.from_number, message.to),
     )
     await outbox.async_start()
     entry.async_on_unload(outbox.async_stop)
     entry.runtime_data = FlowrouteData(
-        client=client, outbox=outbox, sender=Sender(hass, entry, outbox), receipts=receipts
+        client=client,
+        outbox=outbox,
+        sender=Sender(hass, entry, outbox, opt_outs),
+        receipts=receipts,
+        opt_outs=opt_outs,
     )
     _async_update_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Registered last: a Home Assistant Cloud hook, created once, is stored in the entry's
     # data, which must not trigger the update listener's reload.
     async_keep_bodies_out_of_recorder(hass, entry)
-    pipeline = InboundPipeline(hass, entry, MediaDownloader(hass, entry))
+    pipeline = InboundPipeline(
+        hass,
+        entry,
+        downloader=MediaDownloader(hass, entry),
+        opt_outs=opt_outs,
+        replies=entry.runtime_data.sender,
+    )
     await WebhookManager(hass, entry, inbound=pipeline, receipts=receipts).async_register()
     async_check_external_url(hass, entry)
 
@@ -160,6 +184,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -
     await async_remove_recent_ids(hass, entry.entry_id)
     await MediaDownloader(hass, entry).async_remove()
     await async_remove_receipts(hass, entry.entry_id)
+    await async_remove_opt_outs(hass, entry.entry_id)
     await async_remove_cloudhook(hass, entry)
 
 

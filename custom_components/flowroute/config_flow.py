@@ -55,6 +55,7 @@ from .const import (
     CONF_BASE_URL,
     CONF_DEFAULT_FROM,
     CONF_DOWNLOAD_MEDIA,
+    CONF_HELP_REPLY,
     CONF_MEDIA_MAX_DAY_MB,
     CONF_MEDIA_MAX_ITEM_MB,
     CONF_MMS_RATE,
@@ -65,6 +66,8 @@ from .const import (
     CONF_RETRY_HORIZON,
     CONF_SECRET_KEY,
     CONF_SMS_RATE,
+    CONF_START_REPLY,
+    DEFAULT_HELP_REPLY,
     DEFAULT_MEDIA_MAX_DAY_MB,
     DEFAULT_MEDIA_MAX_ITEM_MB,
     DEFAULT_MMS_RATE,
@@ -99,7 +102,12 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     CONF_DOWNLOAD_MEDIA: True,
     CONF_MEDIA_MAX_ITEM_MB: DEFAULT_MEDIA_MAX_ITEM_MB,
     CONF_MEDIA_MAX_DAY_MB: DEFAULT_MEDIA_MAX_DAY_MB,
+    CONF_HELP_REPLY: DEFAULT_HELP_REPLY,
+    CONF_START_REPLY: "",
 }
+# Replies to keywords: empty means no reply; a text cleared in the form is sent as absent.
+REPLY_OPTIONS = (CONF_HELP_REPLY, CONF_START_REPLY)
+MAX_REPLY_LENGTH = 1000
 MAX_RATE = 100
 MAX_RETRY_HORIZON_HOURS = 168
 MAX_MEDIA_ITEM_MB = 100
@@ -416,7 +424,8 @@ class FlowrouteOptionsFlow(OptionsFlow):
         """Show the options, pre-filled with the current ones."""
         options = self.config_entry.options
         if user_input is not None:
-            return self.async_create_entry(data={**options, **user_input})
+            replies = {key: user_input.get(key, "").strip() for key in REPLY_OPTIONS}
+            return self.async_create_entry(data={**options, **user_input, **replies})
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
@@ -581,7 +590,15 @@ def _options_schema(numbers: list[str]) -> vol.Schema:
             vol.Required(CONF_DOWNLOAD_MEDIA): BooleanSelector(),
             vol.Required(CONF_MEDIA_MAX_ITEM_MB): _megabytes_selector(MAX_MEDIA_ITEM_MB),
             vol.Required(CONF_MEDIA_MAX_DAY_MB): _megabytes_selector(MAX_MEDIA_DAY_MB),
+            vol.Optional(CONF_HELP_REPLY): _reply_selector(),
+            vol.Optional(CONF_START_REPLY): _reply_selector(),
         }
+    )
+
+
+def _reply_selector() -> vol.All[Any]:
+    return vol.All(
+        TextSelector(TextSelectorConfig(multiline=True)), vol.Length(max=MAX_REPLY_LENGTH)
     )
 
 

@@ -44,6 +44,7 @@ SIGNAL_RECEIPT: Final = "flowroute_receipt_{entry_id}"
 SIGNAL_SENT: Final = "flowroute_sent_{entry_id}"
 SIGNAL_SEND_FAILED: Final = "flowroute_send_failed_{entry_id}"
 SIGNAL_OPT_OUT: Final = "flowroute_opt_out_{entry_id}"
+SIGNAL_BLOCKED: Final = "flowroute_blocked_{entry_id}"
 
 # Receiving options
 CONF_RECORD_BODIES: Final = "record_bodies"
@@ -52,6 +53,14 @@ CONF_MEDIA_MAX_ITEM_MB: Final = "media_max_item_mb"
 CONF_MEDIA_MAX_DAY_MB: Final = "media_max_day_mb"
 DEFAULT_MEDIA_MAX_ITEM_MB: Final = 20
 DEFAULT_MEDIA_MAX_DAY_MB: Final = 200
+
+# Keyword options: the reply to HELP/INFO (empty: none) and the confirmation after START
+# (empty by default: Flowroute and the carriers already confirm STOP and UNSTOP).
+CONF_HELP_REPLY: Final = "help_reply"
+CONF_START_REPLY: Final = "start_reply"
+DEFAULT_HELP_REPLY: Final = (
+    "Automated texts from this Home Assistant. Reply STOP to stop them, START to resume."
+)
 
 # Entry data written once a Nabu Casa cloudhook exists
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"

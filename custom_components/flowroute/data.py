@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntry
 
 if TYPE_CHECKING:
     from .api import FlowrouteClient
+    from .opt_out import OptOutList
     from .outbox import Outbox
     from .receipts import ReceiptTracker
     from .sending import Sender
@@ -18,9 +19,10 @@ type FlowrouteConfigEntry = ConfigEntry[FlowrouteData]
 
 @dataclass(slots=True, kw_only=True)
 class FlowrouteData:
-    """What a loaded entry needs: client, outbox, the send path, the receipt tracker."""
+    """What a loaded entry needs: client, outbox, send path, receipts, opt-out list."""
 
     client: FlowrouteClient
     outbox: Outbox
     sender: Sender
     receipts: ReceiptTracker
+    opt_outs: OptOutList

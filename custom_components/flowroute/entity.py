@@ -12,6 +12,7 @@ from homeassistant.helpers.entity import Entity
 from .const import (
     CONF_RECORD_BODIES,
     DOMAIN,
+    SIGNAL_BLOCKED,
     SIGNAL_MESSAGE_RECEIVED,
     SIGNAL_OPT_OUT,
     SIGNAL_RECEIPT,
@@ -57,6 +58,7 @@ class FlowrouteDidEntity(Entity):
             (SIGNAL_RECEIPT, self._for_did("from_number", self._on_receipt)),
             (SIGNAL_SENT, self._for_did("from_number", self._on_sent)),
             (SIGNAL_SEND_FAILED, self._for_did("from_number", self._on_send_failed)),
+            (SIGNAL_BLOCKED, self._for_did("from_number", self._on_blocked)),
             (SIGNAL_OPT_OUT, self._opt_out_for_did),
         ):
             self.async_on_remove(
@@ -95,6 +97,10 @@ class FlowrouteDidEntity(Entity):
     @callback
     def _on_send_failed(self, notice: SentNotice) -> None:
         """Handle a message from this number that the outbox gave up on."""
+
+    @callback
+    def _on_blocked(self, notice: SentNotice) -> None:
+        """Handle a message from this number refused because its recipient opted out."""
 
     @callback
     def _on_opt_out(self, number: str, opted_out: bool, reason: str) -> None:

@@ -11,24 +11,30 @@ while the entry is loaded.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from .api import format_number
 from .const import (
     CONF_DOWNLOAD_MEDIA,
+    CONF_HELP_REPLY,
     CONF_NUMBERS,
     CONF_RECORD_BODIES,
+    CONF_START_REPLY,
+    DEFAULT_HELP_REPLY,
     EVENT_MESSAGE_RECEIVED,
     LOGGER,
     SIGNAL_MESSAGE_RECEIVED,
 )
-from .keywords import classify_keyword
-from .messages import ReceivedMedia, ReceivedMessage
+from .keywords import classify_keyword, is_stop_all
+from .messages import Keyword, ReceivedMedia, ReceivedMessage
+from .opt_out import OptOutList, OptOutReason
 
 if TYPE_CHECKING:
     from .api import InboundMessage
@@ -49,7 +55,7 @@ def async_keep_bodies_out_of_recorder(hass: HomeAssistant, entry: FlowrouteConfi
     if entry.options.get(CONF_RECORD_BODIES, False) or "recorder" not in hass.config.components:
         return
     # Imported only when loaded: the recorder pulls in SQLAlchemy.
-    from homeassistant.components.recorder import get_instance  # noqa: PLC0415
+    from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
 
     excluded = getattr(get_instance(hass), "exclude_event_types", None)
     if not isinstance(excluded, set):
@@ -93,6 +99,13 @@ def remote_media(message: InboundMessage) -> tuple[ReceivedMedia, ...]:
     )
 
 
+class ReplySender(Protocol):
+    """Sends the keyword replies (sending.Sender: the one send path, opt-outs checked)."""
+
+    async def async_send(self, *, to: list[str], body: str, from_number: str | None) -> Any:
+        """Send `body` to `to` from `from_number`."""
+
+
 class InboundPipeline:
     """Turn the entry's inbound messages into events and dispatcher signals."""
 
@@ -100,22 +113,30 @@ class InboundPipeline:
         self,
         hass: HomeAssistant,
         entry: FlowrouteConfigEntry,
+        *,
         downloader: MediaDownloader | None,
+        opt_outs: OptOutList,
+        replies: ReplySender,
     ) -> None:
         """Publish for `entry`; `downloader` is None when media is never downloaded."""
         self._hass = hass
         self._entry = entry
         self._downloader = downloader
+        self._opt_outs = opt_outs
+        self._replies = replies
         self._numbers = frozenset(entry.data[CONF_NUMBERS])
         self._signal = SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id)
 
     @callback
     def async_handle(self, message: InboundMessage) -> None:
-        """Publish the message now, or once its media is downloaded."""
+        """Act on a keyword, then publish the message now or once its media is downloaded."""
         if message.to_number.removeprefix("+") not in self._numbers:
             # Another system's number sharing the callback URL: not ours to publish.
             LOGGER.debug("Ignoring message %s to a number of no entry", message.message_id)
             return
+        keyword = classify_keyword(message.body)
+        if keyword is not None:
+            self._decide(message, keyword)
         if (
             message.media
             and self._downloader is not None
@@ -123,14 +144,51 @@ class InboundPipeline:
         ):
             self._entry.async_create_background_task(
                 self._hass,
-                self._async_download_and_publish(self._downloader, message),
+                self._async_download_and_publish(self._downloader, message, keyword),
                 name=f"flowroute inbound media {message.message_id}",
             )
             return
-        self._publish(message, remote_media(message))
+        self._publish(message, remote_media(message), keyword)
+
+    @callback
+    def _decide(self, message: InboundMessage, keyword: Keyword) -> None:
+        """STOP opts the sender out, START back in; HELP and START may get a reply.
+
+        No reply to STOP: Flowroute and the carriers already send one.
+        """
+        did = message.to_number.removeprefix("+")
+        number = message.from_number.removeprefix("+")
+        opt_outs = self._opt_outs
+        reason = OptOutReason.KEYWORD
+        if keyword is Keyword.STOP:
+            if is_stop_all(message.body):
+                opt_outs.async_set_all(number, opted_out=True, reason=reason)
+            else:
+                opt_outs.async_set(did, number, opted_out=True, reason=reason)
+        elif keyword is Keyword.START:
+            # Confirmed only when it lifted a block: "yes" is also an everyday answer.
+            if opt_outs.async_set(did, number, opted_out=False, reason=reason):
+                self._reply(did, number, self._entry.options.get(CONF_START_REPLY, ""))
+        else:
+            self._reply(did, number, self._entry.options.get(CONF_HELP_REPLY, DEFAULT_HELP_REPLY))
+
+    @callback
+    def _reply(self, did: str, number: str, text: str) -> None:
+        """Text back from the same number, after the webhook has answered."""
+        if not text.strip():
+            return
+        self._entry.async_create_background_task(
+            self._hass, self._async_reply(did, number, text), name="flowroute keyword reply"
+        )
+
+    async def _async_reply(self, did: str, number: str, text: str) -> None:
+        try:
+            await self._replies.async_send(to=[number], body=text, from_number=did)
+        except HomeAssistantError as err:  # opted out, refused by Flowroute, expired
+            LOGGER.info("No keyword reply to %s: %s", format_number(number), err)
 
     async def _async_download_and_publish(
-        self, downloader: MediaDownloader, message: InboundMessage
+        self, downloader: MediaDownloader, message: InboundMessage, keyword: Keyword | None
     ) -> None:
         try:
             media = await downloader.async_download(message)
@@ -139,10 +197,12 @@ class InboundPipeline:
             # being lost if one escapes: the event still fires with the remote URLs.
             LOGGER.warning("Could not download the media of %s: %s", message.message_id, err)
             media = remote_media(message)
-        self._publish(message, media)
+        self._publish(message, media, keyword)
 
     @callback
-    def _publish(self, message: InboundMessage, media: tuple[ReceivedMedia, ...]) -> None:
+    def _publish(
+        self, message: InboundMessage, media: tuple[ReceivedMedia, ...], keyword: Keyword | None
+    ) -> None:
         received = ReceivedMessage(
             config_entry_id=self._entry.entry_id,
             message_id=message.message_id,
@@ -152,7 +212,7 @@ class InboundPipeline:
             is_mms=message.is_mms,
             media=media,
             timestamp=message.timestamp or dt_util.utcnow(),
-            keyword=classify_keyword(message.body),
+            keyword=keyword,
         )
         self._hass.bus.async_fire(EVENT_MESSAGE_RECEIVED, received.as_event_data())
         async_dispatcher_send(self._hass, self._signal, received)

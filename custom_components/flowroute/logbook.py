@@ -1,4 +1,4 @@
-"""Logbook: texts received and delivery receipts, written as sentences."""
+"""Logbook: texts received, delivery receipts and opt-outs, written as sentences."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOO
 from homeassistant.core import callback
 
 from .api import format_number
-from .const import CONF_RECORD_BODIES, DOMAIN, EVENT_DELIVERY_RECEIPT, EVENT_MESSAGE_RECEIVED
+from .const import (
+    CONF_RECORD_BODIES,
+    DOMAIN,
+    EVENT_DELIVERY_RECEIPT,
+    EVENT_MESSAGE_RECEIVED,
+    EVENT_OPT_OUT_CHANGED,
+)
 from .messages import DeliveryState
 
 if TYPE_CHECKING:
@@ -50,8 +56,30 @@ def async_describe_events(
             LOGBOOK_ENTRY_MESSAGE: f"Text to {_number(data.get('to'))} {_outcome(data)}",
         }
 
+    @callback
+    def describe_opt_out(event: LazyEventPartialState) -> dict[str, Any]:
+        data = event.data
+        change = "opted out of" if data.get("opted_out") else "opted back in to"
+        why = _OPT_OUT_REASONS.get(str(data.get("reason")), "")
+        return {
+            LOGBOOK_ENTRY_NAME: NAME,
+            LOGBOOK_ENTRY_MESSAGE: (
+                f"{_number(data.get('number'))} {change} texts from {_number(data.get('did'))}"
+                f"{f' ({why})' if why else ''}"
+            ),
+        }
+
     async_describe_event(DOMAIN, EVENT_MESSAGE_RECEIVED, describe_message)
     async_describe_event(DOMAIN, EVENT_DELIVERY_RECEIPT, describe_receipt)
+    async_describe_event(DOMAIN, EVENT_OPT_OUT_CHANGED, describe_opt_out)
+
+
+_OPT_OUT_REASONS = {
+    "keyword": "by text",
+    "delivery_receipt": "the carrier reported it",
+    "send_error": "Flowroute refused a text",
+    "action": "changed by hand",
+}
 
 
 def _number(number: Any) -> str:

@@ -12,6 +12,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
 from .api import format_number
 from .const import CONF_NUMBER, CONF_PREFERRED_DID, DOMAIN, SUBENTRY_CONTACT
+from .sending import STATUS_BLOCKED, opted_out_error
 from .services import ATTR_FROM, ATTR_MEDIA_URLS, async_sender_for
 
 if TYPE_CHECKING:
@@ -99,9 +100,12 @@ class FlowrouteNotificationService(BaseNotificationService):
         title = kwargs.get(ATTR_TITLE)
         body = f"{title}\n{message}" if title else message
         sender = async_sender_for(self.hass, None, from_number)
-        await sender.async_send(
+        results = await sender.async_send(
             to=[str(target) for target in targets],
             body=body,
             from_number=from_number,
             media_urls=[str(url) for url in media_urls],
         )
+        # No response data here to mark them in: the others were sent, then say so.
+        if blocked := [result.to for result in results if result.status == STATUS_BLOCKED]:
+            raise opted_out_error(blocked, sender.resolve_from(from_number))

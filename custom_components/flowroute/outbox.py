@@ -71,6 +71,16 @@ class FailureReason(StrEnum):
 
     REJECTED = "rejected"  # Flowroute refused it (4xx, 401, 403): resending cannot help
     EXPIRED = "expired"  # still not accepted when the retry horizon ran out
+    OPTED_OUT = "opted_out"  # the recipient opted out while the message waited
+
+
+class RecipientOptedOutError(Exception):
+    """The recipient opted out of the sending number before the message could go."""
+
+    def __init__(self, message: OutboundMessage) -> None:
+        """Keep the message."""
+        super().__init__(f"message {message.id}: the recipient opted out")
+        self.message = message
 
 
 class OutboxExpiredError(Exception):
@@ -313,8 +323,13 @@ class Outbox:
         on_failed: Callable[[OutboundMessage, FailureReason, FlowrouteError | None], None]
         | None = None,
         on_auth_failed: Callable[[], None] | None = None,
+        may_send: Callable[[OutboundMessage], bool] | None = None,
     ) -> None:
-        """Prepare the queue; nothing runs before `async_start`."""
+        """Prepare the queue; nothing runs before `async_start`.
+
+        `may_send` is asked right before each attempt (the opt-out list): a message
+        it refuses fails with FailureReason.OPTED_OUT and is never sent.
+        """
         self._hass = hass
         self._entry = entry
         self._client = client
@@ -322,6 +337,7 @@ class Outbox:
         self._on_sent = on_sent
         self._on_failed = on_failed
         self._on_auth_failed = on_auth_failed
+        self._may_send = may_send
         self._store: Store[_StoredData] = Store(
             hass, STORAGE_VERSION, _store_key(entry.entry_id), private=True
         )
@@ -460,6 +476,11 @@ class Outbox:
             except asyncio.CancelledError:
                 message.outcome_unknown = False  # stopping: this attempt never started
                 raise
+            # Asked last, right before the request: a STOP may arrive while the lane waits.
+            if self._may_send is not None and not self._may_send(message):
+                message.outcome_unknown = False
+                self._fail(pending, FailureReason.OPTED_OUT, None)
+                continue
             attempt = lane.limiter.record()
             message.attempts += 1
             return self._async_send(lane, pending, attempt)
@@ -622,7 +643,9 @@ class Outbox:
         self._save_soon()
         LOGGER.debug("Message %s to %s failed (%s): %s", message.id, message.to, reason, err)
         if pending.future is not None and not pending.future.done():
-            if reason is FailureReason.EXPIRED or err is None:
+            if reason is FailureReason.OPTED_OUT:
+                pending.future.set_exception(RecipientOptedOutError(message))
+            elif reason is FailureReason.EXPIRED or err is None:
                 pending.future.set_exception(OutboxExpiredError(message, err))
             else:
                 pending.future.set_exception(err)

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .api import FlowrouteResponseError, format_number
+from .api import OPTED_OUT_CODE, FlowrouteResponseError, format_number
 from .const import DOMAIN, EVENT_SEND_FAILED, LOGGER
+from .outbox import FailureReason
 from .webhook import async_callback_url
 
 if TYPE_CHECKING:
     from .api import FlowrouteError
     from .data import FlowrouteConfigEntry
-    from .outbox import FailureReason, OutboundMessage
+    from .outbox import OutboundMessage
 
 # A single failure is an event; this many within the window is a problem to repair.
 REPEATED_FAILURES: Final = 3
@@ -60,6 +61,10 @@ class SendFailureTracker:
                 "config_entry_id": self._entry.entry_id,
             },
         )
+        if reason is FailureReason.OPTED_OUT or (
+            isinstance(error, FlowrouteResponseError) and error.code == OPTED_OUT_CODE
+        ):
+            return  # a recipient's choice, not a problem with the account or the setup
         now = time.monotonic()
         self._recent.append(now)
         while self._recent and self._recent[0] < now - FAILURE_WINDOW:

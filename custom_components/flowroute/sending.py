@@ -15,8 +15,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import (
+    OPTED_OUT_CODE,
     FlowrouteAuthenticationError,
     FlowrouteError,
     FlowrouteForbiddenError,
@@ -27,7 +29,7 @@ from .api import (
     normalize_number,
     sms_encoding,
 )
-from .const import CONF_DEFAULT_FROM, CONF_NUMBERS, CONF_RETRY_HORIZON, DOMAIN
+from .const import CONF_DEFAULT_FROM, CONF_NUMBERS, CONF_RETRY_HORIZON, DOMAIN, SIGNAL_BLOCKED
 from .media import (
     DATA_MEDIA_HOST,
     GRACE_AFTER_ACCEPTED,
@@ -35,13 +37,15 @@ from .media import (
     async_fit_media,
     async_host_media,
 )
-from .outbox import OutboundMessage, OutboxExpiredError
+from .messages import SentNotice
+from .outbox import OutboundMessage, OutboxExpiredError, RecipientOptedOutError
 from .webhook import async_callback_url
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from .data import FlowrouteConfigEntry
+    from .opt_out import OptOutList
     from .outbox import Outbox
 
 # How long an action waits for Flowroute's 202 before answering "queued".
@@ -49,6 +53,7 @@ ACCEPT_WAIT: Final = 10.0
 
 STATUS_ACCEPTED: Final = "accepted"
 STATUS_QUEUED: Final = "queued"
+STATUS_BLOCKED: Final = "blocked_opted_out"
 DELIVERY_UNKNOWN: Final = "unknown"
 
 
@@ -89,14 +94,33 @@ def normalize_recipient(raw: str) -> str:
         ) from err
 
 
+def opted_out_error(recipients: list[str], sender: str) -> ServiceValidationError:
+    """Return the error for a send refused because the recipients opted out."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="opted_out",
+        translation_placeholders={
+            "to": ", ".join(format_number(number) for number in recipients),
+            "from": format_number(sender),
+        },
+    )
+
+
 class Sender:
     """Sends for one config entry."""
 
-    def __init__(self, hass: HomeAssistant, entry: FlowrouteConfigEntry, outbox: Outbox) -> None:
-        """Send through the entry's outbox."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: FlowrouteConfigEntry,
+        outbox: Outbox,
+        opt_outs: OptOutList,
+    ) -> None:
+        """Send through the entry's outbox, never to who opted out."""
         self._hass = hass
         self._entry = entry
         self._outbox = outbox
+        self._opt_outs = opt_outs
 
     @property
     def numbers(self) -> list[str]:
@@ -133,14 +157,22 @@ class Sender:
     ) -> list[SendResult]:
         """Validate, queue one message per recipient and wait briefly for Flowroute.
 
-        With `wait_for_delivery` (seconds), also wait that long for each accepted message's
-        final delivery state; the results then carry it, or "unknown".
+        A recipient who opted out of the sending number gets nothing and a result with
+        status "blocked_opted_out"; when that is every recipient, the send is refused
+        with a ServiceValidationError instead. With `wait_for_delivery` (seconds), also
+        wait that long for each accepted message's final delivery state; the results
+        then carry it, or "unknown".
         """
         recipients = list(dict.fromkeys(normalize_recipient(raw) for raw in to))
         if not recipients:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recipients")
         sender = self.resolve_from(from_number)
         body = body.strip()
+        blocked = {r for r in recipients if self._opt_outs.is_opted_out(sender, r)}
+        for recipient in blocked:
+            self._count_blocked(recipient, sender, body)
+        if len(blocked) == len(recipients):
+            raise opted_out_error(recipients, sender)
         urls = list(media_urls or [])
         tokens: tuple[str, ...] = ()
         if media:
@@ -156,6 +188,8 @@ class Sender:
         dlr_callback = async_callback_url(self._hass, self._entry)
         futures: dict[str, asyncio.Future[str]] = {}
         for recipient in recipients:
+            if recipient in blocked:
+                continue
             message = OutboundMessage(
                 id=uuid.uuid4().hex,
                 to=recipient,
@@ -169,7 +203,10 @@ class Sender:
             futures[recipient] = await self._outbox.async_submit(message)
 
         await asyncio.wait(futures.values(), timeout=ACCEPT_WAIT)
-        results = [self._result(recipient, body, is_mms, fut) for recipient, fut in futures.items()]
+        results = [
+            self._result(recipient, body, is_mms, futures.get(recipient), sender)
+            for recipient in recipients
+        ]
         if tokens and all(result.status == STATUS_ACCEPTED for result in results):
             self._hass.data[DATA_MEDIA_HOST].async_expire_after(tokens, GRACE_AFTER_ACCEPTED)
         if wait_for_delivery is not None:
@@ -182,7 +219,9 @@ class Sender:
         """Wait for all recipients at once, so the whole call takes at most `seconds`."""
         receipts = self._entry.runtime_data.receipts
 
-        async def state_of(result: SendResult) -> str:
+        async def state_of(result: SendResult) -> str | None:
+            if result.status == STATUS_BLOCKED:
+                return None
             if result.message_id is None:  # still queued: no receipt can come yet
                 return DELIVERY_UNKNOWN
             return str(await receipts.async_wait(result.message_id, seconds))
@@ -197,13 +236,38 @@ class Sender:
     def _horizon(self) -> timedelta:
         return timedelta(hours=float(self._entry.options.get(CONF_RETRY_HORIZON, 24)))
 
+    def _count_blocked(self, recipient: str, sender: str, body: str) -> None:
+        """Tell the sending number's counter that a message was refused."""
+        notice = SentNotice(
+            config_entry_id=self._entry.entry_id,
+            message_id=None,
+            to_number=recipient,
+            from_number=sender,
+            is_mms=False,
+            segments=count_segments(body),
+        )
+        async_dispatcher_send(
+            self._hass, SIGNAL_BLOCKED.format(entry_id=self._entry.entry_id), notice
+        )
+
     def _result(
-        self, recipient: str, body: str, is_mms: bool, future: asyncio.Future[str]
+        self,
+        recipient: str,
+        body: str,
+        is_mms: bool,
+        future: asyncio.Future[str] | None,
+        sender: str,
     ) -> SendResult:
-        if not future.done() or future.cancelled():
+        if future is None:
+            message_id, status = None, STATUS_BLOCKED
+        elif not future.done() or future.cancelled():
             # Cancelled: the outbox stopped (a reload); the message waits in its store.
             message_id, status = None, STATUS_QUEUED
         elif (error := future.exception()) is not None:
+            if isinstance(error, RecipientOptedOutError) or (
+                isinstance(error, FlowrouteResponseError) and error.code == OPTED_OUT_CODE
+            ):
+                raise opted_out_error([recipient], sender) from error
             raise self._translate(recipient, error)
         else:
             message_id, status = future.result(), STATUS_ACCEPTED

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.sensor import (
     RestoreSensor,
     SensorDeviceClass,
+    SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
@@ -40,7 +41,7 @@ class FlowrouteCounterDescription(SensorEntityDescription):
     receipt_fn: Callable[[ReceiptUpdate], int] = _NONE
     sent_fn: Callable[[SentNotice], int] = _NONE
     send_failed_fn: Callable[[SentNotice], int] = _NONE
-    opt_out_fn: Callable[[bool], int] = _NONE
+    blocked_fn: Callable[[SentNotice], int] = _NONE
 
 
 COUNTERS: tuple[FlowrouteCounterDescription, ...] = (
@@ -66,13 +67,22 @@ COUNTERS: tuple[FlowrouteCounterDescription, ...] = (
         send_failed_fn=lambda _: 1,
         receipt_fn=lambda update: int(update.changed and update.state is DeliveryState.FAILED),
     ),
+    # Sends refused before anything left because the recipient opted out.
     FlowrouteCounterDescription(
-        key="opted_out_recipients",
-        translation_key="opted_out_recipients",
-        state_class=SensorStateClass.MEASUREMENT,
-        opt_out_fn=lambda opted_out: 1 if opted_out else -1,
+        key="messages_blocked",
+        translation_key="messages_blocked",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        blocked_fn=lambda _: 1,
     ),
 )
+
+OPTED_OUT_RECIPIENTS = SensorEntityDescription(
+    key="opted_out_recipients",
+    translation_key="opted_out_recipients",
+    state_class=SensorStateClass.MEASUREMENT,
+)
+# The state's attributes name this many of the numbers; the action lists them all.
+MAX_LISTED_NUMBERS = 100
 
 LAST_MESSAGE = SensorEntityDescription(key="last_message", translation_key="last_message")
 LAST_DELIVERY_STATUS = SensorEntityDescription(
@@ -94,6 +104,7 @@ async def async_setup_entry(
         entities.append(FlowrouteLastMessageSensor(entry, did))
         entities.append(FlowrouteDeliveryStatusSensor(entry, did))
         entities.extend(FlowrouteCounterSensor(entry, did, description) for description in COUNTERS)
+        entities.append(FlowrouteOptedOutSensor(entry, did))
     async_add_entities(entities)
 
 
@@ -163,8 +174,8 @@ class FlowrouteCounterSensor(FlowrouteSensor):
         self._add(self.entity_description.send_failed_fn(notice))
 
     @callback
-    def _on_opt_out(self, number: str, opted_out: bool, reason: str) -> None:
-        self._add(self.entity_description.opt_out_fn(opted_out))
+    def _on_blocked(self, notice: SentNotice) -> None:
+        self._add(self.entity_description.blocked_fn(notice))
 
 
 class FlowrouteLastMessageSensor(FlowrouteSensor):
@@ -244,3 +255,34 @@ class FlowrouteDeliveryStatusSensor(FlowrouteSensor):
                 "status_description": update.status_description,
             },
         )
+
+
+class FlowrouteOptedOutSensor(FlowrouteDidEntity, SensorEntity):
+    """How many recipients opted out of the number, read from the opt-out list itself."""
+
+    entity_description = OPTED_OUT_RECIPIENTS
+    # Phone numbers are nobody's history: the list is in storage, not in the recorder.
+    _unrecorded_attributes = frozenset({"numbers", "more"})
+
+    def __init__(self, entry: FlowrouteConfigEntry, did: str) -> None:
+        """Describe the sensor."""
+        super().__init__(entry, did, OPTED_OUT_RECIPIENTS.key)
+
+    @property
+    def native_value(self) -> int:
+        """Return how many recipients opted out."""
+        return self._entry.runtime_data.opt_outs.count(self._did)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Name the most recent opt-outs (the list action gives them all)."""
+        opt_outs = self._entry.runtime_data.opt_outs
+        listed = opt_outs.latest(self._did, MAX_LISTED_NUMBERS)
+        return {
+            "numbers": [format_number(number) for number in listed],
+            "more": opt_outs.count(self._did) - len(listed),
+        }
+
+    @callback
+    def _on_opt_out(self, number: str, opted_out: bool, reason: str) -> None:
+        self.async_write_ha_state()

@@ -18,6 +18,7 @@ from .errors import (
     PayloadError,
 )
 from .models import (
+    OPTED_OUT_CODE,
     CallbackType,
     DeliveryReceipt,
     InboundMessage,
@@ -32,6 +33,7 @@ from .parsers import parse_callback, parse_json, parse_message_record
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "OPTED_OUT_CODE",
     "CallbackType",
     "DeliveryReceipt",
     "Encoding",
