@@ -1,4 +1,4 @@
-"""Command line: python -m simulator --host 127.0.0.1 --port 8089 [--account ...] [--demo]."""
+"""Command line: python -m simulator [--host H] [--port P] [--account ...] [--phone N] [--demo]."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from .app import serve
 from .core import Simulator
+from .rules import parse_number
 from .settings import Settings
 from .state import DEFAULT_ACCOUNT, Account
 
@@ -29,6 +30,14 @@ def parse_account(text: str) -> Account:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def parse_phone(text: str) -> str:
+    """Parse a handset number as people write it ("+1 206 555 0100")."""
+    try:
+        return parse_number(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the command line's parser."""
     parser = argparse.ArgumentParser(
@@ -42,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_account,
         metavar="KEY:SECRET:NUM,NUM",
         help="a simulated account (repeatable; default: the built-in demo account)",
+    )
+    parser.add_argument(
+        "--phone",
+        action="append",
+        type=parse_phone,
+        metavar="NUMBER",
+        help="a handset shown on the phone page from the start (repeatable)",
     )
     parser.add_argument(
         "--demo", action="store_true", help="handsets answer every text they receive"
@@ -68,6 +84,7 @@ def describe(simulator: Simulator) -> list[str]:
             f"Account: access key {account.access_key}, secret key {account.secret_key}, "
             f"numbers {numbers}"
         )
+    lines.append(f"Phone page (text your numbers from simulated handsets): {simulator.url}/phone")
     if simulator.settings.auto_reply:
         first = simulator.state.accounts[0].numbers[0].number
         lines.append(
@@ -81,7 +98,11 @@ def describe(simulator: Simulator) -> list[str]:
 
 async def run(args: argparse.Namespace) -> None:
     """Serve until SIGINT or SIGTERM."""
-    settings = Settings(callback_retry_interval=args.callback_retry_interval, auto_reply=args.demo)
+    settings = Settings(
+        callback_retry_interval=args.callback_retry_interval,
+        auto_reply=args.demo,
+        handsets=tuple(args.phone or ()),
+    )
     simulator = Simulator(args.account or [DEFAULT_ACCOUNT], settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -134,6 +134,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
                 error_code=error.code if error else None,
                 detail=str(error.detail) if error else None,
                 fault=fault.kind.value if fault else None,
+                body=_text(attributes.get("body")),
             )
         )
 

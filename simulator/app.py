@@ -13,6 +13,7 @@ from .control import add_control_routes
 from .core import SIMULATOR_KEY, Simulator
 from .errors import ApiError, DropConnection
 from .payloads import JSON_API, error_document
+from .phone import add_phone_routes
 
 SHUTDOWN_TIMEOUT = 2.0  # seconds for in-flight requests once the server stops
 _DEFAULT_DETAILS = {
@@ -58,6 +59,7 @@ def create_app(simulator: Simulator) -> web.Application:
     app[SIMULATOR_KEY] = simulator
     add_api_routes(app)
     add_control_routes(app)
+    add_phone_routes(app)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await simulator.start()

@@ -46,15 +46,15 @@ def add_control_routes(app: web.Application) -> None:
 
 async def post_inbound(request: web.Request) -> web.Response:
     """Text a simulated number from a handset: {from, to, body, media, legacy, smil}."""
-    body = await _object(request)
-    media = [_inbound_media(item) for item in _field(body, "media", list, default=[])]
+    body = await json_object(request)
+    media = [_inbound_media(item) for item in json_field(body, "media", list, default=[])]
     record = _simulator(request).inject_inbound(
-        from_=_field(body, "from", str),
-        to=_field(body, "to", str),
-        body=_field(body, "body", str, default=None),
+        from_=json_field(body, "from", str),
+        to=json_field(body, "to", str),
+        body=json_field(body, "body", str, default=None),
         media=media,
-        legacy=_field(body, "legacy", bool, default=False),
-        smil=_field(body, "smil", bool, default=False),
+        legacy=json_field(body, "legacy", bool, default=False),
+        smil=json_field(body, "smil", bool, default=False),
     )
     return web.json_response(
         {"id": record.message_id, "media_urls": [file.url for file in record.media]}, status=201
@@ -107,7 +107,7 @@ async def get_faults(request: web.Request) -> web.Response:
 
 async def post_fault(request: web.Request) -> web.Response:
     """Put a fault in force: {kind, target, count, duration, status, retry_after, delay, detail}."""
-    body = await _object(request)
+    body = await json_object(request)
     fault = _build(Fault, body, converters={"kind": FaultKind, "target": FaultTarget})
     return web.json_response({"id": _simulator(request).add_fault(fault)}, status=201)
 
@@ -139,7 +139,7 @@ async def get_receipts(request: web.Request) -> web.Response:
 
 async def post_receipts(request: web.Request) -> web.Response:
     """Change receipts: {mode, code, level1_code, delay, legacy, to, count}."""
-    body = await _object(request)
+    body = await json_object(request)
     rule = _build(ReceiptRule, body, converters={"mode": ReceiptMode})
     _simulator(request).set_receipts(rule)
     return web.Response(status=204)
@@ -148,15 +148,15 @@ async def post_receipts(request: web.Request) -> web.Response:
 async def post_settings(request: web.Request) -> web.Response:
     """Change behaviour at run time: {opt_out_mode, forward_stop, auto_reply}."""
     simulator = _simulator(request)
-    body = await _object(request)
+    body = await json_object(request)
     if unknown := set(body) - _RUNTIME_SETTINGS:
         raise ApiError(400, f"cannot change {', '.join(sorted(unknown))} at run time")
     changes: dict[str, Any] = {}
     if "opt_out_mode" in body:
-        changes["opt_out_mode"] = _convert(OptOutMode, _field(body, "opt_out_mode", str))
+        changes["opt_out_mode"] = _convert(OptOutMode, json_field(body, "opt_out_mode", str))
     for flag in ("forward_stop", "auto_reply"):
         if flag in body:
-            changes[flag] = _field(body, flag, bool)
+            changes[flag] = json_field(body, flag, bool)
     simulator.settings = dataclasses.replace(simulator.settings, **changes)
     return web.Response(status=204)
 
@@ -209,14 +209,21 @@ async def post_reset(request: web.Request) -> web.Response:
 
 
 async def get_media(request: web.Request) -> web.Response:
-    """Serve inbound MMS media, like Flowroute's temporary media storage."""
+    """Serve MMS media: inbound parts, and the copies of what sends fetched."""
     media = _simulator(request).state.media.get(request.match_info["media_id"])
     if media is None:
         raise ApiError(404, "No such media")
+    # Names and types come from whoever sent the media: keep them out of the header syntax,
+    # and never let the bytes run as a page on the simulator's origin (the phone page).
+    name = "".join(char for char in media.file_name if char.isprintable() and char not in '"\\')
     return web.Response(
         body=media.content,
         content_type=media.mime_type,
-        headers={"Content-Disposition": f'inline; filename="{media.file_name}"'},
+        headers={
+            "Content-Disposition": f'inline; filename="{name}"',
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
@@ -227,7 +234,8 @@ def _simulator(request: web.Request) -> Simulator:
     return request.app[SIMULATOR_KEY]
 
 
-async def _object(request: web.Request) -> dict[str, Any]:
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """Return the request's JSON object body (an empty body is {}); 400 for anything else."""
     try:
         body = json.loads(await request.read() or b"{}")
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -240,7 +248,8 @@ async def _object(request: web.Request) -> dict[str, Any]:
 _MISSING: Any = object()
 
 
-def _field[T](body: dict[str, Any], name: str, kind: type[T], default: T = _MISSING) -> T:
+def json_field[T](body: dict[str, Any], name: str, kind: type[T], default: T = _MISSING) -> T:
+    """Return body[name] checked to be a `kind`; 400 if it is not, or missing without a default."""
     if name not in body or body[name] is None:
         if default is _MISSING:
             raise ApiError(400, f"{name} is required")
@@ -294,15 +303,15 @@ def _inbound_media(item: Any) -> InboundMedia:
     if not isinstance(item, dict):
         raise ApiError(400, "each media item must be an object")
     content: bytes | None = None
-    if (encoded := _field(item, "content_base64", str, default=None)) is not None:
+    if (encoded := json_field(item, "content_base64", str, default=None)) is not None:
         try:
             content = base64.b64decode(encoded, validate=True)
         except binascii.Error:
             raise ApiError(400, "content_base64 is not valid base64") from None
     return InboundMedia(
         content=content,
-        mime_type=_field(item, "mime_type", str, default="image/png"),
-        file_name=_field(item, "file_name", str, default=None),
+        mime_type=json_field(item, "mime_type", str, default="image/png"),
+        file_name=json_field(item, "file_name", str, default=None),
     )
 
 

@@ -97,6 +97,9 @@ class Simulator:
         self._closing = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
         self._poster: CallbackPoster | None = None
+        for number in self.settings.handsets:
+            if self.state.owner(number) is not None:
+                raise ValueError(f"handset {number} is a number of a simulated account")
 
     # Lifecycle
 
@@ -245,6 +248,7 @@ class Simulator:
             return record
         url = self.state.callback_url(to, CallbackKind.inbound(record.kind))
         if url is not None:
+            record.posted_to = url
             payload = (
                 legacy_inbound_document(record)
                 if legacy
@@ -287,17 +291,25 @@ class Simulator:
     async def _fetch_media(self, request: SendRequest) -> tuple[MediaFile, ...]:
         session, _ = self._outbound()
         limit = self.settings.max_media_bytes
-        files: list[MediaFile] = []
+        fetched: list[tuple[MediaFile, bytes]] = []
         for url in request.media_urls:
             try:
                 async with asyncio.timeout(self.settings.media_fetch_timeout):
-                    files.append(await fetch_media(session, url, max_bytes=limit))
+                    fetched.append(await fetch_media(session, url, max_bytes=limit))
             except TimeoutError:
                 raise unreachable(url, "timed out") from None
-        total = sum(file.size for file in files) + len((request.body or "").encode())
+        total = sum(file.size for file, _ in fetched) + len((request.body or "").encode())
         if total > limit:
             raise too_large("the MMS (media and text together)", total, limit)
-        return tuple(files)
+        # A copy at /sim/media/{media_id}: the sender's links may expire before anyone looks.
+        for file, content in fetched:
+            self.state.media[file.media_id] = StoredMedia(
+                media_id=file.media_id,
+                content=content,
+                mime_type=file.mime_type,
+                file_name=file.file_name,
+            )
+        return tuple(file for file, _ in fetched)
 
     def _store_media(self, item: InboundMedia, index: int) -> MediaFile:
         media_id = "m-" + uuid4().hex

@@ -26,8 +26,10 @@ def unreachable(url: str, reason: str) -> ApiError:
     return ApiError(400, f"media URL {url} could not be fetched: {reason}")
 
 
-async def fetch_media(session: aiohttp.ClientSession, url: str, *, max_bytes: int) -> MediaFile:
-    """Download `url`; 400 if it cannot be fetched, 422 if it is larger than `max_bytes`.
+async def fetch_media(
+    session: aiohttp.ClientSession, url: str, *, max_bytes: int
+) -> tuple[MediaFile, bytes]:
+    """Download `url`: its record and content; 400 if it cannot be fetched, 422 if too large.
 
     The caller bounds the time it may take.
     """
@@ -45,14 +47,15 @@ async def fetch_media(session: aiohttp.ClientSession, url: str, *, max_bytes: in
             mime_type = response.content_type
     except aiohttp.ClientError as error:
         raise unreachable(url, str(error) or type(error).__name__) from error
-    return MediaFile(
-        media_id=uuid4().hex,
+    file = MediaFile(
+        media_id="m-" + uuid4().hex,
         url=url,
         mime_type=mime_type,
         file_name=unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or "media",
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )
+    return file, bytes(content)
 
 
 def png_image(

@@ -13,6 +13,7 @@ MMS_NANODOLLARS = 19_500_000  # $0.0195 per message
 GSM_SINGLE_SEGMENT = 160
 GSM_PER_SEGMENT = 140  # the reference documents 140 characters per segment once split
 UCS2_PER_SEGMENT = 70
+_SEPARATORS = frozenset(" -.()")
 
 
 class Encoding(StrEnum):
@@ -49,6 +50,30 @@ def number_problem(value: object) -> str | None:
     if value.startswith("1"):
         return _nanp_problem(value)
     return _international_problem(value)
+
+
+def parse_number(text: str) -> str:
+    """Read a number as people type it ("+1 (206) 555-0100", "206 555 0100") as v2.1 digits.
+
+    Without a "+", ten digits are a North American number missing its leading 1. Raises
+    ValueError saying what is wrong.
+    """
+    cleaned = "".join(char for char in text.strip() if char not in _SEPARATORS)
+    digits = cleaned.removeprefix("+")
+    if len(digits) == NANP_DIGITS - 1 and not cleaned.startswith("+"):
+        digits = "1" + digits
+    if problem := number_problem(digits):
+        raise ValueError(f"number {text[:40]!r} {problem}")
+    return digits
+
+
+def display_number(number: str) -> str:
+    """Write a v2.1 number for people: "+1 206 555 0100", or "+" and the digits elsewhere."""
+    if number_problem(number) is not None:
+        return number
+    if len(number) == NANP_DIGITS and number.startswith("1"):
+        return f"+1 {number[1:4]} {number[4:7]} {number[7:]}"
+    return f"+{number}"
 
 
 def _nanp_problem(value: str) -> str | None:

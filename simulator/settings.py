@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from .rules import number_problem
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -44,5 +46,12 @@ class Settings:
     )
     auto_reply: bool = False  # demo: every handset answers each text it gets
     auto_reply_delay: float = 2.0
+    handsets: tuple[str, ...] = ()  # phones on the phone page from the start (v2.1 digits)
     monotonic: Callable[[], float] = time.monotonic  # rate windows and fault durations
     utcnow: Callable[[], datetime] = now_utc  # timestamps of records and receipts
+
+    def __post_init__(self) -> None:
+        """Refuse handsets that are not v2.1 numbers."""
+        for number in self.handsets:
+            if problem := number_problem(number):
+                raise ValueError(f"handset {number!r} {problem}")

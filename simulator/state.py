@@ -158,6 +158,7 @@ class MessageRecord:
     message_type: str
     dlr_callback: str | None = None
     receipts: list[Receipt] = field(default_factory=list)
+    posted_to: str | None = None  # inbound: the callback it was posted to, if any
 
     @classmethod
     def create(
@@ -225,6 +226,7 @@ class SendAttempt:
     error_code: int | None = None
     detail: str | None = None
     fault: str | None = None
+    body: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -286,6 +288,7 @@ class SimulatorState:
         self.callback_log: list[CallbackAttempt] = []
         self.media: dict[str, StoredMedia] = {}
         self.opt_outs: set[tuple[str, str]] = set()  # (account number, handset)
+        self.handsets: dict[str, None] = {}  # added on the phone page, in order
         self.number_callbacks: dict[tuple[str, CallbackKind], str] = {}
         self.account_callbacks: dict[tuple[str, CallbackKind], str] = {}
         self.faults = FaultBook()
@@ -293,12 +296,13 @@ class SimulatorState:
         self.rate_limiter = RateLimiter()
 
     def reset(self) -> None:
-        """Forget messages, callbacks, opt-outs, faults, receipt rules and logs; keep accounts."""
+        """Forget messages, callbacks, opt-outs, added handsets, faults, receipt rules and logs."""
         self.messages.clear()
         self.send_attempts.clear()
         self.callback_log.clear()
         self.media.clear()
         self.opt_outs.clear()
+        self.handsets.clear()
         self.number_callbacks.clear()
         self.account_callbacks.clear()
         self.faults.clear()
@@ -317,6 +321,14 @@ class SimulatorState:
     def owner(self, number: str) -> tuple[Account, SimNumber] | None:
         """Return the account holding `number` and its settings."""
         return self._owners.get(number)
+
+    def add_handset(self, number: str) -> None:
+        """Show `number` on the phone page: a handset, not a number of a simulated account."""
+        if problem := number_problem(number):
+            raise ValueError(f"number {number!r} {problem}")
+        if self.owner(number) is not None:
+            raise ValueError(f"{number} is a number of a simulated account, not a handset")
+        self.handsets[number] = None
 
     def set_number_callback(self, number: str, kind: CallbackKind, url: str) -> None:
         """Point one callback of a number at `url`."""

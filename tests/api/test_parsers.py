@@ -22,8 +22,8 @@ from custom_components.flowroute.api import (
     parse_callback,
     parse_json,
     parse_message_record,
+    parsers,
 )
-from custom_components.flowroute.api import parsers
 from custom_components.flowroute.api.parsers import (
     Page,
     parse_errors,
@@ -660,17 +660,17 @@ def test_parsers_survive_mutated_payloads(data: st.DataObject) -> None:
 @given(data=st.data())
 def test_sms_fast_path_agrees_with_the_general_path(data: st.DataObject) -> None:
     document = mutated_payload(data, 3)
-    fast = parsers._plain_sms(document)  # noqa: SLF001 - the equivalence is the point
+    fast = parsers._plain_sms(document)
     if fast is not None:
-        assert fast == parsers._any_callback(document)  # noqa: SLF001
+        assert fast == parsers._any_callback(document)
 
 
 def test_sms_fast_path_takes_the_common_sms_and_leaves_the_rest() -> None:
-    assert parsers._plain_sms(INBOUND_SMS) == parse_callback(INBOUND_SMS)  # noqa: SLF001
+    assert parsers._plain_sms(INBOUND_SMS) == parse_callback(INBOUND_SMS)
     for payload in (
         INBOUND_MMS,
         LEGACY_INBOUND,
         RECEIPT_LEVEL_2,
         with_attributes(INBOUND_SMS, to="+12065550199"),
     ):
-        assert parsers._plain_sms(payload) is None  # noqa: SLF001
+        assert parsers._plain_sms(payload) is None
