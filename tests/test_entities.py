@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNKNOWN
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     mock_restore_cache_with_extra_data,
 )
 
@@ -450,3 +451,19 @@ async def test_restored_body_kept_while_bodies_allowed(
     last = hass.states.get("sensor.restored_last_message")
     assert last is not None
     assert last.attributes["body"] == "hi"
+
+
+async def test_a_burst_is_one_sensor_write_but_every_event(
+    hass: HomeAssistant, loaded: MockConfigEntry
+) -> None:
+    counter = _state(hass, DID_1, "messages_received").entity_id
+    event_entity = _state(hass, DID_1, "messages").entity_id
+    changes = async_capture_events(hass, EVENT_STATE_CHANGED)
+    # Five texts handled in one turn of the event loop, as under a burst of posts.
+    for index in range(5):
+        _send(hass, loaded, SIGNAL_MESSAGE_RECEIVED, _message(loaded, message_id=f"m{index}"))
+    await hass.async_block_till_done()
+    written = [change.data["entity_id"] for change in changes]
+    assert written.count(counter) == 1
+    assert _state(hass, DID_1, "messages_received").state == "5"
+    assert written.count(event_entity) == 5

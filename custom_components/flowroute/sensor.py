@@ -20,6 +20,7 @@ from .entity import FlowrouteDidEntity
 from .messages import DeliveryState, ReceiptUpdate, ReceivedMessage, SentNotice
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Callable
 
     from homeassistant.core import HomeAssistant
@@ -117,6 +118,7 @@ class FlowrouteSensor(FlowrouteDidEntity, RestoreSensor):
         """Describe the sensor."""
         super().__init__(entry, did, description.key)
         self.entity_description = description
+        self._write_handle: asyncio.Handle | None = None
 
     async def async_added_to_hass(self) -> None:
         """Restore, then listen (so nothing heard is overwritten by the old value)."""
@@ -129,6 +131,29 @@ class FlowrouteSensor(FlowrouteDidEntity, RestoreSensor):
     def _restore_value(self, value: Any) -> None:
         """Take back the last value."""
         self._attr_native_value = value
+
+    @callback
+    def _async_write_soon(self) -> None:
+        """Write the state once per turn of the event loop: a burst of texts is one write.
+
+        The values are kept in the entity as they arrive, so nothing is lost; only the
+        intermediate states of a burst are never written (the event entity, whose every
+        event matters, writes each one).
+        """
+        if self._write_handle is None:
+            self._write_handle = self.hass.loop.call_soon(self._async_write_now)
+
+    @callback
+    def _async_write_now(self) -> None:
+        self._write_handle = None
+        self.async_write_ha_state()
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Drop a write that was still to come."""
+        if self._write_handle is not None:
+            self._write_handle.cancel()
+            self._write_handle = None
+        await super().async_will_remove_from_hass()
 
     def _restore_attributes(self, attributes: Any) -> None:
         """Take back the attributes worth keeping from the last state."""
@@ -155,7 +180,7 @@ class FlowrouteCounterSensor(FlowrouteSensor):
         if amount:
             current = self._attr_native_value if isinstance(self._attr_native_value, int) else 0
             self._attr_native_value = max(0, current + amount)
-            self.async_write_ha_state()
+            self._async_write_soon()
 
     @callback
     def _on_received(self, message: ReceivedMessage) -> None:
@@ -208,7 +233,7 @@ class FlowrouteLastMessageSensor(FlowrouteSensor):
         if self.record_bodies:
             attributes["body"] = message.body
         self._attr_extra_state_attributes = attributes
-        self.async_write_ha_state()
+        self._async_write_soon()
 
 
 class FlowrouteDeliveryStatusSensor(FlowrouteSensor):
@@ -234,7 +259,7 @@ class FlowrouteDeliveryStatusSensor(FlowrouteSensor):
     def _set(self, state: DeliveryState, attributes: dict[str, Any]) -> None:
         self._attr_native_value = str(state)
         self._attr_extra_state_attributes = attributes
-        self.async_write_ha_state()
+        self._async_write_soon()
 
     @callback
     def _on_sent(self, notice: SentNotice) -> None:
