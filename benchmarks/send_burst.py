@@ -18,13 +18,15 @@ import math
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from harness import FakeEntry, Row, quiet_logging, table
 from homeassistant.core import HomeAssistant
 
 from custom_components.flowroute.api import FlowrouteClient
@@ -32,33 +34,77 @@ from custom_components.flowroute.outbox import OutboundMessage, Outbox
 from simulator.core import InboundMedia
 from simulator.testing import run_simulator
 
-if TYPE_CHECKING:
-    from collections.abc import Coroutine
-
-
-class BenchmarkEntry:
-    """The two things the outbox needs of a config entry."""
-
-    entry_id = "benchmark"
-
-    def async_create_background_task[R](
-        self,
-        hass: HomeAssistant,
-        target: Coroutine[Any, Any, R],
-        name: str,
-        eager_start: bool = True,
-    ) -> asyncio.Task[R]:
-        """Start a task the way a config entry does."""
-        return hass.async_create_background_task(target, name, eager_start)
-
 
 def minimum_seconds(messages: int, limit: int, window: float) -> float:
     """Shortest time for `messages` attempts with at most `limit` in any sliding window."""
     return max(math.ceil(messages / limit) - 1, 0) * window
 
 
-async def run(sms_count: int, mms_count: int) -> None:
-    """Run the burst and print the figures."""
+@dataclass(frozen=True, slots=True)
+class BurstResult:
+    """One burst: completion per lane and overall, against the theoretical minimums."""
+
+    sms: int
+    mms: int
+    sms_limit: int
+    mms_limit: int
+    window: float
+    sms_seconds: float | None  # when the lane's last message was accepted
+    mms_seconds: float | None
+    elapsed: float
+    accepted: int
+    attempts: int
+    rejected: int  # 429s from the simulator
+
+    @property
+    def sms_minimum(self) -> float:
+        """Theoretical minimum of the SMS lane."""
+        return minimum_seconds(self.sms, self.sms_limit, self.window)
+
+    @property
+    def mms_minimum(self) -> float:
+        """Theoretical minimum of the MMS lane."""
+        return minimum_seconds(self.mms, self.mms_limit, self.window)
+
+    @property
+    def minimum(self) -> float:
+        """Theoretical minimum of the burst: the two lanes are limited independently."""
+        return max(self.sms_minimum, self.mms_minimum)
+
+    def details(self) -> list[str]:
+        """Describe the burst."""
+        lines = [
+            (
+                f"limits: {self.sms_limit} SMS and {self.mms_limit} MMS "
+                f"per {self.window:g} s (sliding)"
+            ),
+            f"sent: {self.accepted} of {self.sms + self.mms} accepted in {self.attempts} attempts",
+        ]
+        if self.sms_seconds is not None:
+            lines.append(f"SMS lane: {self.sms_seconds:.3f} s, minimum {self.sms_minimum:.3f} s")
+        if self.mms_seconds is not None:
+            lines.append(f"MMS lane: {self.mms_seconds:.3f} s, minimum {self.mms_minimum:.3f} s")
+        lines.append(f"completion: {self.elapsed:.3f} s, theoretical minimum {self.minimum:.3f} s")
+        lines.append(f"429s from the simulator: {self.rejected}")
+        return lines
+
+    def rows(self) -> list[Row]:
+        """Return the table row (none when the burst fits in one window: no minimum)."""
+        if not self.minimum:
+            return []
+        return [
+            Row(
+                f"outbound burst, {self.sms} SMS + {self.mms} MMS vs theoretical minimum",
+                f"{self.elapsed:.2f} s, {self.rejected} x 429",
+                f"{self.minimum:.2f} s",
+                self.elapsed / self.minimum,
+                "<= 1.05, 0 x 429",
+            )
+        ]
+
+
+async def measure(sms_count: int = 100, mms_count: int = 10) -> BurstResult:
+    """Run the burst and return its figures."""
     async with run_simulator() as sim, aiohttp.ClientSession() as session:
         settings = sim.settings
         handset = "12065551000"
@@ -70,9 +116,10 @@ async def run(sms_count: int, mms_count: int) -> None:
         )
         with tempfile.TemporaryDirectory() as config_dir:
             hass = HomeAssistant(config_dir)
+            entry: Any = FakeEntry()  # what the outbox uses of a config entry
             outbox = Outbox(
                 hass,
-                BenchmarkEntry(),
+                entry,
                 client,
                 sms_per_second=settings.sms_rate_limit,
                 mms_per_second=settings.mms_rate_limit,
@@ -108,33 +155,36 @@ async def run(sms_count: int, mms_count: int) -> None:
             await outbox.async_stop()
             await hass.async_stop(force=True)
 
-    sms_minimum = minimum_seconds(sms_count, settings.sms_rate_limit, settings.rate_window)
-    mms_minimum = minimum_seconds(mms_count, settings.mms_rate_limit, settings.rate_window)
-    minimum = max(sms_minimum, mms_minimum)  # the two lanes are limited independently
     attempts = sim.state.send_attempts
-    rejected = sum(1 for attempt in attempts if attempt.status == 429)
-    accepted = len(sim.state.sent_messages())
-    print(
-        f"limits: {settings.sms_rate_limit} SMS and {settings.mms_rate_limit} MMS "
-        f"per {settings.rate_window:g} s (sliding)"
+    return BurstResult(
+        sms=sms_count,
+        mms=mms_count,
+        sms_limit=settings.sms_rate_limit,
+        mms_limit=settings.mms_rate_limit,
+        window=settings.rate_window,
+        sms_seconds=done_at.get(False),
+        mms_seconds=done_at.get(True),
+        elapsed=elapsed,
+        accepted=len(sim.state.sent_messages()),
+        attempts=len(attempts),
+        rejected=sum(1 for attempt in attempts if attempt.status == 429),
     )
-    print(f"sent: {accepted} of {len(messages)} accepted in {len(attempts)} attempts")
-    if sms_count:
-        print(f"SMS lane: {done_at[False]:.3f} s, minimum {sms_minimum:.3f} s")
-    if mms_count:
-        print(f"MMS lane: {done_at[True]:.3f} s, minimum {mms_minimum:.3f} s")
-    print(f"completion: {elapsed:.3f} s, theoretical minimum {minimum:.3f} s")
-    print(f"ratio: {elapsed / minimum:.4f}" if minimum else "ratio: n/a (fits in one window)")
-    print(f"429s from the simulator: {rejected}")
 
 
 def main() -> None:
-    """Parse the arguments and run the benchmark."""
+    """Parse the arguments, run the benchmark, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sms", type=int, default=100, help="SMS to send (default 100)")
     parser.add_argument("--mms", type=int, default=10, help="MMS to send (default 10)")
     args = parser.parse_args()
-    asyncio.run(run(args.sms, args.mms))
+    quiet_logging()
+    result = asyncio.run(measure(args.sms, args.mms))
+    print("\n".join(result.details()))
+    if rows := result.rows():
+        print()
+        print(table(rows))
+    else:
+        print("ratio: n/a (fits in one window)")
 
 
 if __name__ == "__main__":
