@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 from homeassistant.components.recorder import Recorder, get_instance
 from homeassistant.components.recorder.util import session_scope
@@ -21,9 +24,19 @@ from .conftest import DID_1, WEBHOOK_ID
 BODY = "The alarm code is 4711"
 
 
+@pytest.fixture
+def quiet_sqlalchemy() -> Iterator[None]:
+    """The test Home Assistant logs at INFO, at which SQLAlchemy prints every statement."""
+    logger = logging.getLogger("sqlalchemy.engine")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    yield
+    logger.setLevel(level)
+
+
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(
-    recorder_mock: Recorder, enable_custom_integrations: None
+    quiet_sqlalchemy: None, recorder_mock: Recorder, enable_custom_integrations: None
 ) -> None:
     """Override the suite's autouse fixture: the recorder must start before `hass`."""
 
