@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import Any
+
 import pytest
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -193,3 +198,37 @@ async def test_missing_external_url_is_a_repair_until_set(
     await hass.config.async_update(external_url="https://ha.example.org")
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_the_outbox_is_saved_as_it_stands_when_home_assistant_stops(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    simulator: RunningSimulator,
+    hass_storage: dict[str, Any],
+) -> None:
+    # Flowroute answers 503: the text waits between attempts when Home Assistant stops.
+    simulator.add_fault(Fault(kind=FaultKind.STATUS, status=503, target=FaultTarget.SENDS))
+    outbox = loaded.runtime_data.outbox
+    future = await outbox.async_submit(
+        OutboundMessage(
+            id="waiting",
+            to="12065550100",
+            from_number=DID_1,
+            body="Still here after the restart",
+            media_urls=(),
+            is_mms=False,
+            dlr_callback=None,
+            created_at=time.time(),
+        )
+    )
+    async with asyncio.timeout(30):
+        while not simulator.state.send_attempts:
+            await asyncio.sleep(0.05)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert future.cancelled()
+    [stored] = hass_storage[f"{DOMAIN}.{loaded.entry_id}.outbox"]["data"]["messages"]
+    # Its last attempt was answered (503): the next start sends it without reconciling.
+    assert (stored["id"], stored["outcome_unknown"]) == ("waiting", False)
+    with pytest.raises(RuntimeError):
+        await outbox.async_submit(OutboundMessage.from_dict({**stored, "id": "late"}))

@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from homeassistant.const import CONF_NAME, EVENT_CORE_CONFIG_UPDATE, Platform
+from homeassistant.const import (
+    CONF_NAME,
+    EVENT_CORE_CONFIG_UPDATE,
+    EVENT_HOMEASSISTANT_STOP,
+    Platform,
+)
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
@@ -140,8 +145,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
         on_auth_failed=lambda: entry.async_start_reauth(hass),
         may_send=lambda message: not opt_outs.is_opted_out(message.from_number, message.to),
     )
-    await outbox.async_start()
-    entry.async_on_unload(outbox.async_stop)
     entry.runtime_data = FlowrouteData(
         client=client,
         outbox=outbox,
@@ -151,6 +154,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
     )
     _async_update_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Started once the entities listen: what it resumes from storage may go out at once.
+    await outbox.async_start()
+    entry.async_on_unload(outbox.async_stop)
+
+    async def stop_outbox(_: Event) -> None:
+        # Entries are not unloaded when Home Assistant stops: save the queue as it stands.
+        await outbox.async_stop()
+
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, stop_outbox))
     # Registered last: a Home Assistant Cloud hook, created once, is stored in the entry's
     # data, which must not trigger the update listener's reload.
     async_keep_bodies_out_of_recorder(hass, entry)
