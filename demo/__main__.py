@@ -1,0 +1,171 @@
+"""python -m demo: a real Home Assistant with the integration, texting the Flowroute simulator.
+
+Starts the simulator (its phone page plays Alex's and Sam's handsets), starts Home Assistant
+with its config folder in config/, completes the onboarding, adds the Flowroute account
+through the config flow, two contacts, a camera and two example automations, prints where
+everything is, and runs until Ctrl-C. A second run reuses the folder and starts quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiohttp
+
+from simulator.app import serve
+from simulator.core import Simulator
+from simulator.rules import display_number
+from simulator.settings import Settings
+from simulator.state import DEFAULT_ACCOUNT
+
+from .configure import (
+    CONTACTS,
+    add_automations,
+    add_camera,
+    add_contact,
+    add_flowroute,
+    messaging_numbers,
+)
+from .hass import (
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    REPOSITORY,
+    RESTART_EXIT_CODE,
+    HassError,
+    HassProcess,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the command line's parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m demo",
+        description=(
+            "Run Home Assistant with the Flowroute integration against the Flowroute "
+            "simulator, set up and ready to text."
+        ),
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=REPOSITORY / "config",
+        help="Home Assistant's config folder (default: config/ in the repository)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="Home Assistant's port (default: a free one, which Home Assistant then keeps)",
+    )
+    parser.add_argument(
+        "--simulator-port", type=int, default=0, help="the simulator's port (default: a free one)"
+    )
+    return parser
+
+
+def say(text: str = "") -> None:
+    """Print a line of the demo's output at once."""
+    print(text, flush=True)  # noqa: T201 - the demo talks to the person who started it
+
+
+def stop_on_signals(task: asyncio.Task[int]) -> None:
+    """Let the first Ctrl-C (or SIGTERM) cancel `task`; later ones only say it is stopping."""
+    loop = asyncio.get_running_loop()
+    stopping = False
+
+    def on_signal() -> None:
+        nonlocal stopping
+        if stopping:
+            say("Still stopping: Home Assistant is saving its state.")
+            return
+        stopping = True
+        say("\nStopping ...")
+        task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
+
+
+async def set_up(hass: HassProcess, simulator_url: str) -> None:
+    """Configure Home Assistant as a person would in its UI; each step skips what exists."""
+    entry_id = await add_flowroute(hass, simulator_url)
+    for contact in CONTACTS:
+        await add_contact(hass, entry_id, contact)
+    camera = await add_camera(hass)
+    await add_automations(hass, camera)
+
+
+def banner(hass: HassProcess, simulator_url: str) -> list[str]:
+    """Return what the demo prints once everything is ready."""
+    numbers = [display_number(number) for number in messaging_numbers()]
+    contacts = " and ".join(
+        f"{contact.name} ({display_number(contact.number)})" for contact in CONTACTS
+    )
+    return [
+        "",
+        "The Flowroute demo is ready.",
+        "",
+        f"  Home Assistant  {hass.url}",
+        f'                  log in as "{DEMO_USERNAME}", password "{DEMO_PASSWORD}"',
+        f"  Phone page      {simulator_url}/phone",
+        f"                  {contacts} text your numbers from here",
+        f"  Your numbers    {', '.join(numbers)}",
+        f"                  Flowroute account {DEFAULT_ACCOUNT.access_key} on the simulator",
+        "",
+        f'Try it: on the phone page, text "status" or "photo" to {numbers[0]}. Or, in Home',
+        "Assistant, Developer tools > Actions > Flowroute: Send message, to Alex's number.",
+        f"Home Assistant's log: {hass.log_file}",
+        "Press Ctrl-C to stop.",
+    ]
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Run the demo until Ctrl-C; return the exit status."""
+    task = asyncio.current_task()
+    assert task is not None  # noqa: S101 - asyncio.run runs this as a task
+    stop_on_signals(task)
+    # The handsets do not answer by themselves: a person types the replies on the phone page.
+    simulator = Simulator(
+        [DEFAULT_ACCOUNT], Settings(handsets=tuple(contact.number for contact in CONTACTS))
+    )
+    try:
+        hass = HassProcess(args.config, port=args.port)
+        async with serve(simulator, "127.0.0.1", args.simulator_port) as simulator_url:
+            say(f"Flowroute simulator listening on {simulator_url}")
+            say(f"Starting Home Assistant in {hass.config_dir} (the first start takes longer) ...")
+            try:
+                await hass.start()
+                await set_up(hass, simulator_url)
+                say("\n".join(banner(hass, simulator_url)))
+                while (status := await hass.wait_exited()) == RESTART_EXIT_CODE:
+                    say("Home Assistant asked to be restarted: starting it again ...")
+                    await hass.start()
+                    say(f"Home Assistant is back at {hass.url}")
+                say(f"Home Assistant stopped by itself (exit status {status}); see {hass.log_file}")
+                return 1
+            finally:
+                if hass.running:
+                    say("Stopping Home Assistant ...")
+                await hass.stop()
+    except (HassError, aiohttp.ClientError, OSError) as error:
+        say(f"The demo could not run: {error}")
+        return 1
+    except asyncio.CancelledError:
+        say("Stopped.")
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    return asyncio.run(run(build_parser().parse_args(argv)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
