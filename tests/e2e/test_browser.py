@@ -1,0 +1,193 @@
+"""In a real browser: the config flow in Home Assistant's frontend, and the phone page.
+
+Debian's Chromium (installed by scripts/setup), driven headless through Playwright's
+library; Playwright never downloads a browser. Screenshots of every step are saved in
+`artifacts/browser/` (ignored by git) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import pytest_asyncio
+
+from demo.configure import add_automations, add_camera, wait_until_loaded
+from demo.hass import DEMO_PASSWORD, DEMO_USERNAME, REPOSITORY
+from simulator.state import CallbackKind
+
+from .helpers import ALEX, DID_1, DID_2, entity_id, eventually, wait_for_state
+
+playwright = pytest.importorskip(
+    "playwright.async_api", reason="Playwright is installed on the newest toolchain only"
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from playwright.async_api import Browser, Page
+
+    from demo.hass import HassProcess
+    from simulator.testing import RunningSimulator
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPOSITORY / "artifacts" / "browser"
+# This machine's network is closed: no background traffic, no first-run chores.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 60_000  # generous: the machine is shared
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """Debian's Chromium; scripts/setup installs it, so its absence is a failure."""
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/setup (it installs chromium)"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return CHROMIUM
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    """Chromium, headless, for the module."""
+    async with playwright.async_playwright() as driver:
+        launched = await driver.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """One tab for the module: the frontend keeps its login in it."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = await context.new_page()
+    yield tab
+    await context.close()
+
+
+async def _shot(page: Page, name: str) -> None:
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+
+
+async def test_config_flow_in_the_frontend(
+    hass_process: HassProcess, simulator: RunningSimulator, page: Page
+) -> None:
+    # Log in as the demo user on Home Assistant's own login page.
+    await page.goto(f"{hass_process.url}/")
+    await page.get_by_role("textbox", name="Username").fill(DEMO_USERNAME)
+    await page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
+    await _shot(page, "01-login")
+    await page.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
+    await page.wait_for_url(re.compile(r"/home|/lovelace"))
+
+    # Settings → Integrations → Add integration → Flowroute, as a link from the docs does.
+    await page.goto(f"{hass_process.url}/config/integrations/dashboard/add?domain=flowroute")
+    await page.get_by_role("button", name="OK").click()
+    await page.get_by_text("Connect your Flowroute account").wait_for()
+    await page.get_by_role("textbox", name="Access key").fill(simulator.account.access_key)
+    await page.get_by_role("textbox", name="Secret key").fill(simulator.account.secret_key)
+    await page.get_by_text("Advanced settings").click()
+    await page.get_by_role("textbox", name="Flowroute API URL").fill(simulator.url)
+    await _shot(page, "02-account")
+    await page.get_by_role("button", name="Submit").click()
+
+    await page.get_by_text("Choose your numbers").wait_for()
+    second = page.get_by_role("checkbox", name="+1 206 555 0188")
+    await second.click(force=True)  # on the drawn box, which covers the input
+    assert await second.is_checked()
+    await _shot(page, "03-numbers")
+    await page.get_by_role("button", name="Submit").click()
+
+    await page.get_by_text("Receive texts and delivery receipts").wait_for()
+    # The form's only toggle: clicked where a person clicks, on the drawn switch.
+    toggle = page.get_by_role("switch")
+    await toggle.click(force=True)
+    assert await toggle.is_checked()
+    await _shot(page, "04-callbacks")
+    await page.get_by_role("button", name="Submit").click()
+
+    await page.get_by_role("button", name="Finish").wait_for()
+    await _shot(page, "05-created")
+    await page.get_by_role("button", name="Finish").click()
+
+    [entry] = await hass_process.config_entries("flowroute")
+    await wait_until_loaded(hass_process, entry["entry_id"])
+    webhook = f"{hass_process.url}/api/webhook/"
+    pointed = {
+        (number, kind)
+        for (number, kind), url in simulator.state.number_callbacks.items()
+        if url.startswith(webhook)
+    }
+    assert pointed == {(did, kind) for did in (DID_1, DID_2) for kind in CallbackKind}
+
+
+async def test_phone_page_texts_home_assistant_and_gets_the_reply(
+    hass_process: HassProcess, simulator: RunningSimulator, page: Page
+) -> None:
+    # The entry from the test above; the demo's STATUS automation answers.
+    await add_automations(hass_process, await add_camera(hass_process))
+
+    await page.goto(f"{simulator.url}/phone")
+    await page.get_by_test_id("add-phone-input").fill(ALEX)
+    await page.get_by_test_id("add-phone").click()
+    phone = page.locator(f'[data-testid="phone"][data-phone="{ALEX}"]')
+    await phone.get_by_test_id("did-picker").select_option(DID_2)
+    await phone.get_by_test_id("compose-input").fill("Status")
+    await _shot(page, "06-phone-compose")
+    await phone.get_by_test_id("send").click()
+
+    mine = phone.locator('[data-testid="message"][data-direction="in"]')
+    await mine.get_by_test_id("message-body").filter(has_text="Status").wait_for()
+    reply = phone.locator('[data-testid="message"][data-direction="out"]')
+    await (
+        reply.get_by_test_id("message-body").filter(has_text="Home Assistant is running").wait_for()
+    )
+    await reply.locator('[data-testid="receipt"][data-state="delivered"]').wait_for()
+    await _shot(page, "07-phone-reply")
+
+    # The reply came from the number Alex texted.
+    records = await eventually(
+        lambda: [r for r in simulator.state.sent_messages() if r.to_number == ALEX],
+        "the reply reached the simulator",
+    )
+    assert {record.from_number for record in records} == {DID_2}
+
+
+async def test_stop_from_the_phone_blocks_the_next_reply(
+    hass_process: HassProcess,
+    simulator: RunningSimulator,
+    page: Page,
+    expected_log_problems: list[str],
+) -> None:
+    # The STATUS automation will try to answer and be refused: Home Assistant logs that.
+    expected_log_problems.append("Nothing was sent to +1 206 555 0100: they opted out")
+    phone = page.locator(f'[data-testid="phone"][data-phone="{ALEX}"]')
+    await phone.get_by_test_id("compose-input").fill("STOP")
+    await phone.get_by_test_id("send").click()
+    await phone.locator(f'[data-testid="opt-out-badge"][data-did="{DID_2}"]').wait_for()
+
+    replies_before = len([r for r in simulator.state.sent_messages() if r.to_number == ALEX])
+    await phone.get_by_test_id("compose-input").fill("status")
+    await phone.get_by_test_id("send").click()
+    blocked = await entity_id(hass_process, f"{DID_2}_messages_blocked")
+    await wait_for_state(
+        hass_process, blocked, lambda state: state["state"] == "1", "the reply was refused"
+    )
+    await _shot(page, "08-phone-stop")
+    # Refused in Home Assistant: nothing more reached Flowroute for Alex.
+    assert len([r for r in simulator.state.sent_messages() if r.to_number == ALEX]) == (
+        replies_before
+    )
+    assert not [a for a in simulator.state.send_attempts if a.status == 400]  # no 1110 either
