@@ -6,6 +6,7 @@ import base64
 import binascii
 import dataclasses
 import json
+import re
 import types
 import typing
 from typing import Any
@@ -299,6 +300,11 @@ def _matches(value: Any, hint: Any) -> bool:
     return isinstance(value, typing.get_origin(hint) or hint)
 
 
+_MIME_TYPE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+)
+
+
 def _inbound_media(item: Any) -> InboundMedia:
     if not isinstance(item, dict):
         raise ApiError(400, "each media item must be an object")
@@ -308,9 +314,13 @@ def _inbound_media(item: Any) -> InboundMedia:
             content = base64.b64decode(encoded, validate=True)
         except binascii.Error:
             raise ApiError(400, "content_base64 is not valid base64") from None
+    mime_type = json_field(item, "mime_type", str, default="image/png")
+    # It becomes the Content-Type /sim/media serves: a type/subtype token, nothing more.
+    if not _MIME_TYPE.fullmatch(mime_type):
+        raise ApiError(400, "mime_type must look like type/subtype, e.g. image/jpeg")
     return InboundMedia(
         content=content,
-        mime_type=json_field(item, "mime_type", str, default="image/png"),
+        mime_type=mime_type,
         file_name=json_field(item, "file_name", str, default=None),
     )
 

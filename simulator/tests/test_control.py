@@ -27,6 +27,10 @@ async def test_inbound_is_validated(api: Api) -> None:
             {"from": HANDSET, "to": NUMBER, "media": [{"content_base64": "%%%"}]},
             "not valid base64",
         ),
+        (
+            {"from": HANDSET, "to": NUMBER, "media": [{"mime_type": "image/png\r\nX-Evil: 1"}]},
+            "mime_type must look like type/subtype",
+        ),
     ):
         reply = await api.control("POST", "/inbound", body)
         assert reply.status == 400, body
