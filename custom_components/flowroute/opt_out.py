@@ -23,7 +23,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 
-from .api import OPTED_OUT_CODE, FlowrouteResponseError
+from .api import FlowrouteResponseError
 from .const import CONF_NUMBERS, DOMAIN, EVENT_OPT_OUT_CHANGED, LOGGER, SIGNAL_OPT_OUT
 from .messages import DeliveryState
 
@@ -150,14 +150,12 @@ class OptOutList:
         Every change fires `flowroute_opt_out_changed`, tells the entities, and is saved.
         """
         did, number = did.removeprefix("+"), number.removeprefix("+")
-        numbers = self._by_did.setdefault(did, {})
-        if opted_out == (number in numbers):
-            if not numbers:
-                del self._by_did[did]
+        if opted_out == self.is_opted_out(did, number):
             return False
         if opted_out:
-            numbers[number] = (reason, datetime.now(UTC).timestamp())
+            self._by_did.setdefault(did, {})[number] = (reason, datetime.now(UTC).timestamp())
         else:
+            numbers = self._by_did[did]
             del numbers[number]
             if not numbers:
                 del self._by_did[did]
@@ -210,7 +208,7 @@ class OptOutList:
     @callback
     def async_on_send_error(self, message: OutboundMessage, error: FlowrouteError | None) -> None:
         """Opt out the recipient of a send Flowroute refused with 1110 (they texted STOP)."""
-        if isinstance(error, FlowrouteResponseError) and error.code == OPTED_OUT_CODE:
+        if isinstance(error, FlowrouteResponseError) and error.recipient_opted_out:
             self.async_set(
                 message.from_number, message.to, opted_out=True, reason=OptOutReason.SEND_ERROR
             )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .api import OPTED_OUT_CODE, FlowrouteResponseError, format_number
+from .api import FlowrouteResponseError, format_number
 from .const import DOMAIN, EVENT_SEND_FAILED, LOGGER
 from .outbox import FailureReason
 from .webhook import async_callback_url
@@ -62,7 +62,7 @@ class SendFailureTracker:
             },
         )
         if reason is FailureReason.OPTED_OUT or (
-            isinstance(error, FlowrouteResponseError) and error.code == OPTED_OUT_CODE
+            isinstance(error, FlowrouteResponseError) and error.recipient_opted_out
         ):
             return  # a recipient's choice, not a problem with the account or the setup
         now = time.monotonic()

@@ -18,7 +18,6 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import (
-    OPTED_OUT_CODE,
     FlowrouteAuthenticationError,
     FlowrouteError,
     FlowrouteForbiddenError,
@@ -265,7 +264,7 @@ class Sender:
             message_id, status = None, STATUS_QUEUED
         elif (error := future.exception()) is not None:
             if isinstance(error, RecipientOptedOutError) or (
-                isinstance(error, FlowrouteResponseError) and error.code == OPTED_OUT_CODE
+                isinstance(error, FlowrouteResponseError) and error.recipient_opted_out
             ):
                 raise opted_out_error([recipient], sender) from error
             raise self._translate(recipient, error)

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from .models import OPTED_OUT_CODE
+
 
 class InvalidPhoneNumberError(ValueError):
     """A phone number that cannot be turned into Flowroute's v2.1 form."""
@@ -69,6 +71,11 @@ class FlowrouteResponseError(FlowrouteError):
         if self.code is not None:
             text += f" (code {self.code})"
         super().__init__(text)
+
+    @property
+    def recipient_opted_out(self) -> bool:
+        """Whether Flowroute refused because the recipient texted STOP (code 1110)."""
+        return self.code == OPTED_OUT_CODE
 
 
 class FlowrouteAuthenticationError(FlowrouteResponseError):
