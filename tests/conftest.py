@@ -5,27 +5,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core_config import async_process_ha_core_config
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.flowroute.api import CallbackType
 from custom_components.flowroute.const import (
     CONF_ACCESS_KEY,
     CONF_BASE_URL,
     CONF_DEFAULT_FROM,
     CONF_MMS_RATE,
+    CONF_NUMBER,
     CONF_NUMBERS,
     CONF_RETRY_HORIZON,
     CONF_SECRET_KEY,
     CONF_SMS_RATE,
     DOMAIN,
+    SUBENTRY_CONTACT,
 )
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from homeassistant.config_entries import ConfigSubentryData
     from homeassistant.core import HomeAssistant
 
     from simulator.testing import RunningSimulator
@@ -111,3 +113,23 @@ async def public_url(hass: HomeAssistant, loaded: MockConfigEntry, hass_client_n
     url = str(client.make_url("")).rstrip("/")
     await async_process_ha_core_config(hass, {"external_url": url})
     return url
+
+
+@pytest.fixture
+async def listening(loaded: MockConfigEntry, public_url: str) -> MockConfigEntry:
+    """The loaded entry, with both numbers' callbacks pointed at its webhook."""
+    url = f"{public_url}/api/webhook/{WEBHOOK_ID}"
+    for did in (DID_1, DID_2):
+        for kind in CallbackType:
+            await loaded.runtime_data.client.set_number_callback(did, kind, url)
+    return loaded
+
+
+def contact(name: str, number: str, **extra: str) -> ConfigSubentryData:
+    """A contact subentry, as the contact flow stores it."""
+    return ConfigSubentryData(
+        data={CONF_NAME: name, CONF_NUMBER: number, **extra},
+        subentry_type=SUBENTRY_CONTACT,
+        title=name,
+        unique_id=number,
+    )

@@ -12,7 +12,6 @@ from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     SOURCE_USER,
     ConfigEntry,
-    ConfigSubentryData,
 )
 from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core_config import async_process_ha_core_config
@@ -44,7 +43,7 @@ from simulator.faults import Fault, FaultKind, FaultTarget
 from simulator.state import Account, CallbackKind, SimNumber
 from simulator.testing import run_simulator
 
-from .conftest import ACCESS_KEY, DID_1, DID_2, SECRET_KEY, WEBHOOK_ID, entry_data
+from .conftest import ACCESS_KEY, DID_1, DID_2, SECRET_KEY, WEBHOOK_ID, contact, entry_data
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -714,15 +713,6 @@ async def test_options_keyword_replies_can_be_cleared(
 
 
 # Contacts
-
-
-def contact(name: str, number: str, **extra: str) -> ConfigSubentryData:
-    return ConfigSubentryData(
-        data={CONF_NAME: name, CONF_NUMBER: number, **extra},
-        subentry_type=SUBENTRY_CONTACT,
-        title=name,
-        unique_id=number,
-    )
 
 
 @pytest.fixture

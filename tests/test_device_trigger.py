@@ -10,7 +10,6 @@ from homeassistant.components import automation
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.components.device_automation.exceptions import InvalidDeviceAutomationConfig
 from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
@@ -22,14 +21,12 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.flowroute import device_trigger
 from custom_components.flowroute.const import (
-    CONF_NUMBER,
     DOMAIN,
     EVENT_MESSAGE_RECEIVED,
     EVENT_OPT_OUT_CHANGED,
-    SUBENTRY_CONTACT,
 )
 
-from .conftest import DID_1, DID_2
+from .conftest import DID_1, DID_2, contact
 
 HANDSET = "12065550100"
 
@@ -37,14 +34,7 @@ HANDSET = "12065550100"
 @pytest.fixture
 def subentries_data() -> list[ConfigSubentryData]:
     """One contact: a device that is not a number."""
-    return [
-        ConfigSubentryData(
-            data={CONF_NAME: "Alice", CONF_NUMBER: HANDSET},
-            subentry_type=SUBENTRY_CONTACT,
-            title="Alice",
-            unique_id=HANDSET,
-        )
-    ]
+    return [contact("Alice", HANDSET)]
 
 
 @pytest.fixture

@@ -11,28 +11,24 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
-from homeassistant.const import CONF_NAME
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.flowroute.api import CallbackType
 from custom_components.flowroute.const import (
     CONF_HELP_REPLY,
-    CONF_NUMBER,
     CONF_START_REPLY,
     DEFAULT_HELP_REPLY,
     DOMAIN,
     EVENT_MESSAGE_RECEIVED,
     EVENT_OPT_OUT_CHANGED,
-    SUBENTRY_CONTACT,
 )
 from custom_components.flowroute.opt_out import OptOutList, OptOutReason
 from simulator.faults import Fault, FaultKind, FaultTarget
 from simulator.receipts import ReceiptRule
 
-from .conftest import DID_1, DID_2, WEBHOOK_ID
+from .conftest import DID_1, DID_2, contact
 
 if TYPE_CHECKING:
     from homeassistant.core import Event, HomeAssistant
@@ -47,26 +43,7 @@ STORE_KEY = "flowroute.{entry_id}.opt_outs"
 @pytest.fixture
 def subentries_data() -> list[ConfigSubentryData]:
     """One contact, Alice: her notify entity is one of the send paths."""
-    return [
-        ConfigSubentryData(
-            data={CONF_NAME: "Alice", CONF_NUMBER: HANDSET},
-            subentry_type=SUBENTRY_CONTACT,
-            title="Alice",
-            unique_id=HANDSET,
-        )
-    ]
-
-
-@pytest.fixture
-async def listening(
-    hass: HomeAssistant, loaded: MockConfigEntry, public_url: str
-) -> MockConfigEntry:
-    """The loaded entry, with both numbers' callbacks pointed at its webhook."""
-    url = f"{public_url}/api/webhook/{WEBHOOK_ID}"
-    for did in (DID_1, DID_2):
-        for kind in CallbackType:
-            await loaded.runtime_data.client.set_number_callback(did, kind, url)
-    return loaded
+    return [contact("Alice", HANDSET)]
 
 
 @pytest.fixture

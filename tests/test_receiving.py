@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.flowroute.api import CallbackType
 from custom_components.flowroute.const import DOMAIN, EVENT_MESSAGE_RECEIVED
 from simulator.testing import RunningSimulator
 
-from .conftest import DID_1, WEBHOOK_ID
+from .conftest import DID_1
 
 HANDSET = "12065550100"
-
-
-@pytest.fixture
-async def webhook_url(
-    hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    simulator: RunningSimulator,
-    hass_client_no_auth,
-) -> str:
-    """Load the entry, serve Home Assistant on loopback, point DID_1's callbacks at it."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.LOADED
-    client = await hass_client_no_auth()
-    base = str(client.make_url("")).rstrip("/")
-    await async_process_ha_core_config(hass, {"external_url": base})
-    url = f"{base}/api/webhook/{WEBHOOK_ID}"
-    for kind in CallbackType:
-        await config_entry.runtime_data.client.set_number_callback(DID_1, kind, url)
-    return url
 
 
 def _state(hass: HomeAssistant, platform: str, key: str) -> str:
@@ -48,7 +23,7 @@ def _state(hass: HomeAssistant, platform: str, key: str) -> str:
 
 
 async def test_text_to_the_house_becomes_event_and_entities(
-    hass: HomeAssistant, webhook_url: str, simulator: RunningSimulator
+    hass: HomeAssistant, listening: MockConfigEntry, simulator: RunningSimulator
 ) -> None:
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     record = simulator.inject_inbound(from_=HANDSET, to=DID_1, body="Door code?")
@@ -70,7 +45,7 @@ async def test_text_to_the_house_becomes_event_and_entities(
 
 
 async def test_sent_text_is_followed_to_the_handset(
-    hass: HomeAssistant, webhook_url: str, simulator: RunningSimulator
+    hass: HomeAssistant, listening: MockConfigEntry, simulator: RunningSimulator
 ) -> None:
     response = await hass.services.async_call(
         DOMAIN,

@@ -15,11 +15,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from sqlalchemy import text
 
-from custom_components.flowroute.api import CallbackType
 from custom_components.flowroute.const import CONF_RECORD_BODIES, EVENT_MESSAGE_RECEIVED
 from simulator.testing import RunningSimulator
 
-from .conftest import DID_1, WEBHOOK_ID
+from .conftest import DID_1
 
 BODY = "The alarm code is 4711"
 
@@ -57,12 +56,6 @@ def _recorded(hass: HomeAssistant) -> tuple[list[str], str]:
     return types, "\n".join(parts)
 
 
-async def _point_callbacks(entry: MockConfigEntry, public_url: str) -> None:
-    url = f"{public_url}/api/webhook/{WEBHOOK_ID}"
-    for kind in CallbackType:
-        await entry.runtime_data.client.set_number_callback(DID_1, kind, url)
-
-
 async def _text_the_house(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> tuple[list[str], str]:
@@ -76,10 +69,8 @@ async def _text_the_house(
 async def test_bodies_are_not_recorded_by_default(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    loaded: MockConfigEntry,
-    public_url: str,
+    listening: MockConfigEntry,
 ) -> None:
-    await _point_callbacks(loaded, public_url)
     types, recorded = await _text_the_house(hass, simulator)
     assert EVENT_MESSAGE_RECEIVED not in types
     assert BODY not in recorded
@@ -88,21 +79,19 @@ async def test_bodies_are_not_recorded_by_default(
 
     # Unloaded, the exclusion goes with the entry.
     assert EVENT_MESSAGE_RECEIVED in get_instance(hass).exclude_event_types
-    await hass.config_entries.async_unload(loaded.entry_id)
+    await hass.config_entries.async_unload(listening.entry_id)
     assert EVENT_MESSAGE_RECEIVED not in get_instance(hass).exclude_event_types
 
 
 async def test_bodies_are_recorded_when_the_user_opted_in(
     hass: HomeAssistant,
     simulator: RunningSimulator,
-    loaded: MockConfigEntry,
-    public_url: str,
+    listening: MockConfigEntry,
 ) -> None:
-    await _point_callbacks(loaded, public_url)
     assert EVENT_MESSAGE_RECEIVED in get_instance(hass).exclude_event_types
     # The options change reloads the entry, which no longer keeps the event out.
     hass.config_entries.async_update_entry(
-        loaded, options={**loaded.options, CONF_RECORD_BODIES: True}
+        listening, options={**listening.options, CONF_RECORD_BODIES: True}
     )
     await hass.async_block_till_done()
     assert EVENT_MESSAGE_RECEIVED not in get_instance(hass).exclude_event_types

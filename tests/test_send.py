@@ -12,7 +12,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from homeassistant.components.camera import Camera
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
-from homeassistant.const import CONF_NAME
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 from PIL import Image
@@ -23,15 +22,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.flowroute.const import (
-    CONF_NUMBER,
     CONF_PREFERRED_DID,
     DOMAIN,
     EVENT_OPT_OUT_CHANGED,
-    SUBENTRY_CONTACT,
 )
 from simulator.faults import Fault, FaultKind, FaultTarget
 
-from .conftest import DID_1, DID_2, WEBHOOK_ID
+from .conftest import DID_1, DID_2, WEBHOOK_ID, contact
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -62,14 +59,7 @@ async def _send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
 @pytest.fixture
 def subentries_data() -> list[ConfigSubentryData]:
     """One contact, Alice, who prefers to be texted from the second number."""
-    return [
-        ConfigSubentryData(
-            data={CONF_NAME: "Alice", CONF_NUMBER: HANDSET, CONF_PREFERRED_DID: DID_2},
-            subentry_type=SUBENTRY_CONTACT,
-            title="Alice",
-            unique_id=HANDSET,
-        )
-    ]
+    return [contact("Alice", HANDSET, **{CONF_PREFERRED_DID: DID_2})]
 
 
 @pytest.fixture
