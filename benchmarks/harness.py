@@ -7,7 +7,6 @@ the machines these run on are shared and noisy, so absolute times are only conte
 from __future__ import annotations
 
 import logging
-import socket
 import statistics
 import tempfile
 import time
@@ -37,6 +36,7 @@ from custom_components.flowroute.const import (
     DEFAULT_SMS_RATE,
     DOMAIN,
 )
+from demo.hass import free_port
 from simulator.testing import run_simulator
 
 if TYPE_CHECKING:
@@ -59,13 +59,6 @@ WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
 def quiet_logging() -> None:
     """Show errors only: start-up warnings (untested custom integration, zlib) are noise here."""
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-
-
-def free_port() -> int:
-    """Return a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: Iterable[float], fraction: float) -> float:
