@@ -11,7 +11,8 @@ from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.dispatcher import DATA_DISPATCHER, async_dispatcher_send
+from homeassistant.helpers.entity import Entity
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -136,8 +137,12 @@ def _notice(entry: MockConfigEntry, *, from_number: str = DID_1) -> SentNotice:
     )
 
 
-def _send(hass: HomeAssistant, entry: MockConfigEntry, signal: str, *payload: Any) -> None:
-    async_dispatcher_send(hass, signal.format(entry_id=entry.entry_id), *payload)
+def _send(
+    hass: HomeAssistant, entry: MockConfigEntry, signal: str, item: ReceivedMessage | Any
+) -> None:
+    """Dispatch as the integration does: to the number a text went to or was sent from."""
+    did = item.to_number if isinstance(item, ReceivedMessage) else item.from_number
+    async_dispatcher_send(hass, signal.format(entry_id=entry.entry_id, did=did), item)
 
 
 async def test_entities_per_number_on_its_device(
@@ -467,3 +472,24 @@ async def test_a_burst_is_one_sensor_write_but_every_event(
     assert written.count(counter) == 1
     assert _state(hass, DID_1, "messages_received").state == "5"
     assert written.count(event_entity) == 5
+
+
+async def test_a_text_wakes_only_the_entities_that_show_texts(
+    hass: HomeAssistant, loaded: MockConfigEntry
+) -> None:
+    """Each number's signals reach only that number's entities that handle them."""
+    listeners = hass.data[DATA_DISPATCHER]
+    for did in (DID_1, DID_2):
+        texts = SIGNAL_MESSAGE_RECEIVED.format(entry_id=loaded.entry_id, did=did)
+        # The event entity, the last-message sensor and the received counter.
+        assert len(listeners[texts]) == 3
+        # The delivery status sensor and the failed counter.
+        receipts = SIGNAL_RECEIPT.format(entry_id=loaded.entry_id, did=did)
+        assert len([target for target in listeners[receipts] if _is_entity(target)]) == 2
+    assert not [signal for signal in listeners if signal.endswith(loaded.entry_id)]
+
+
+def _is_entity(target: Any) -> bool:
+    """Whether a dispatcher target is a (bound or partially applied) entity method."""
+    owner = getattr(getattr(target, "func", target), "__self__", None)
+    return isinstance(owner, Entity)

@@ -102,7 +102,10 @@ def updates(hass: HomeAssistant, entry: MockConfigEntry) -> list[ReceiptUpdate]:
     def receive(update: ReceiptUpdate) -> None:
         received.append(update)
 
-    async_dispatcher_connect(hass, SIGNAL_RECEIPT.format(entry_id=entry.entry_id), receive)
+    for did in entry.data[CONF_NUMBERS]:
+        async_dispatcher_connect(
+            hass, SIGNAL_RECEIPT.format(entry_id=entry.entry_id, did=did), receive
+        )
     return received
 
 

@@ -135,11 +135,12 @@ async def wire(
     def _record(message: ReceivedMessage) -> None:
         signals.append(message)
 
-    entry.async_on_unload(
-        async_dispatcher_connect(
-            hass, SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id), _record
+    for did in entry.data[CONF_NUMBERS]:
+        entry.async_on_unload(
+            async_dispatcher_connect(
+                hass, SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id, did=did), _record
+            )
         )
-    )
     return Wired(entry, manager, recent, receipts, downloader, signals, opt_outs, replies)
 
 

@@ -106,18 +106,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
     opt_outs = OptOutList(hass, entry)
     await opt_outs.async_load()
     entry.async_on_unload(opt_outs.async_unload)
-    entry.async_on_unload(
-        async_dispatcher_connect(
-            hass, SIGNAL_RECEIPT.format(entry_id=entry.entry_id), opt_outs.async_on_receipt
+    for did in entry.data[CONF_NUMBERS]:
+        entry.async_on_unload(
+            async_dispatcher_connect(
+                hass,
+                SIGNAL_RECEIPT.format(entry_id=entry.entry_id, did=did),
+                opt_outs.async_on_receipt,
+            )
         )
-    )
 
     @callback
     def on_sent(message: OutboundMessage, message_id: str) -> None:
         failures.async_sent(message, message_id)
         receipts.async_track_sent(message_id, message.to, message.from_number)
         async_dispatcher_send(
-            hass, SIGNAL_SENT.format(entry_id=entry.entry_id), _notice(entry, message, message_id)
+            hass,
+            SIGNAL_SENT.format(entry_id=entry.entry_id, did=message.from_number),
+            _notice(entry, message, message_id),
         )
 
     @callback
@@ -128,7 +133,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
         opt_outs.async_on_send_error(message, error)
         signal = SIGNAL_BLOCKED if reason is FailureReason.OPTED_OUT else SIGNAL_SEND_FAILED
         async_dispatcher_send(
-            hass, signal.format(entry_id=entry.entry_id), _notice(entry, message, None)
+            hass,
+            signal.format(entry_id=entry.entry_id, did=message.from_number),
+            _notice(entry, message, None),
         )
 
     outbox = Outbox(

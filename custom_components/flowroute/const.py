@@ -37,14 +37,15 @@ EVENT_MESSAGE_RECEIVED: Final = "flowroute_message_received"
 EVENT_DELIVERY_RECEIPT: Final = "flowroute_delivery_receipt"
 EVENT_OPT_OUT_CHANGED: Final = "flowroute_opt_out_changed"
 
-# Dispatcher signals (format with entry_id): what the webhook and the outbox publish to
-# the entry's entities.
-SIGNAL_MESSAGE_RECEIVED: Final = "flowroute_message_received_{entry_id}"
-SIGNAL_RECEIPT: Final = "flowroute_receipt_{entry_id}"
-SIGNAL_SENT: Final = "flowroute_sent_{entry_id}"
-SIGNAL_SEND_FAILED: Final = "flowroute_send_failed_{entry_id}"
-SIGNAL_OPT_OUT: Final = "flowroute_opt_out_{entry_id}"
-SIGNAL_BLOCKED: Final = "flowroute_blocked_{entry_id}"
+# Dispatcher signals, one per number (format with entry_id and did): what the webhook, the
+# outbox and the opt-out list publish to that number's entities. Per number, so that a
+# text wakes only the few entities of the number it was sent to.
+SIGNAL_MESSAGE_RECEIVED: Final = "flowroute_message_received_{entry_id}_{did}"
+SIGNAL_RECEIPT: Final = "flowroute_receipt_{entry_id}_{did}"
+SIGNAL_SENT: Final = "flowroute_sent_{entry_id}_{did}"
+SIGNAL_SEND_FAILED: Final = "flowroute_send_failed_{entry_id}_{did}"
+SIGNAL_OPT_OUT: Final = "flowroute_opt_out_{entry_id}_{did}"
+SIGNAL_BLOCKED: Final = "flowroute_blocked_{entry_id}_{did}"
 
 # Receiving options
 CONF_RECORD_BODIES: Final = "record_bodies"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -21,18 +21,30 @@ from .const import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from .data import FlowrouteConfigEntry
     from .messages import ReceiptUpdate, ReceivedMessage, SentNotice
 
 
-class FlowrouteDidEntity(Entity):
-    """An entity of one of the entry's numbers, fed by the entry's dispatcher signals.
+# What each of the number's signals calls on an entity.
+_HOOKS: Final = (
+    (SIGNAL_MESSAGE_RECEIVED, "_on_received"),
+    (SIGNAL_RECEIPT, "_on_receipt"),
+    (SIGNAL_SENT, "_on_sent"),
+    (SIGNAL_SEND_FAILED, "_on_send_failed"),
+    (SIGNAL_BLOCKED, "_on_blocked"),
+    (SIGNAL_OPT_OUT, "_on_opt_out"),
+)
 
-    Subclasses override the `_on_*` hooks they care about; each hook only sees what
-    concerns this number. SIGNAL_OPT_OUT is dispatched with the positional arguments
-    `(did, number, opted_out, reason)`, once per actual change of a number's state.
+
+class FlowrouteDidEntity(Entity):
+    """An entity of one of the entry's numbers, fed by that number's dispatcher signals.
+
+    Subclasses override the `_on_*` hooks they care about, and only those are connected:
+    a text to the number wakes only the entities that show texts. SIGNAL_OPT_OUT is
+    dispatched with the positional arguments `(number, opted_out, reason)`, once per
+    actual change of a number's state.
     """
 
     _attr_has_entity_name = True
@@ -51,36 +63,20 @@ class FlowrouteDidEntity(Entity):
         return bool(self._entry.options.get(CONF_RECORD_BODIES, False))
 
     async def async_added_to_hass(self) -> None:
-        """Listen to the entry's signals, keeping what concerns this number."""
+        """Listen to the number's signals that this entity handles."""
         await super().async_added_to_hass()
-        for signal, target in (
-            (SIGNAL_MESSAGE_RECEIVED, self._for_did("to_number", self._on_received)),
-            (SIGNAL_RECEIPT, self._for_did("from_number", self._on_receipt)),
-            (SIGNAL_SENT, self._for_did("from_number", self._on_sent)),
-            (SIGNAL_SEND_FAILED, self._for_did("from_number", self._on_send_failed)),
-            (SIGNAL_BLOCKED, self._for_did("from_number", self._on_blocked)),
-            (SIGNAL_OPT_OUT, self._opt_out_for_did),
-        ):
+        for template, hook in self._handled_signals():
             self.async_on_remove(
                 async_dispatcher_connect(
-                    self.hass, signal.format(entry_id=self._entry.entry_id), target
+                    self.hass, template.format(entry_id=self._entry.entry_id, did=self._did), hook
                 )
             )
 
-    def _for_did(self, number_field: str, hook: Callable[[Any], None]) -> Callable[[Any], None]:
-        """Wrap a hook so that it only sees items whose `number_field` is this number."""
-
-        @callback
-        def filtered(item: Any) -> None:
-            if getattr(item, number_field) == self._did:
-                hook(item)
-
-        return filtered
-
-    @callback
-    def _opt_out_for_did(self, did: str, number: str, opted_out: bool, reason: str) -> None:
-        if did == self._did:
-            self._on_opt_out(number, opted_out, reason)
+    def _handled_signals(self) -> Iterator[tuple[str, Callable[..., None]]]:
+        """Yield each signal template this entity handles with its hook: the overridden ones."""
+        for template, name in _HOOKS:
+            if getattr(type(self), name) is not getattr(FlowrouteDidEntity, name):
+                yield template, getattr(self, name)
 
     @callback
     def _on_received(self, message: ReceivedMessage) -> None:

@@ -124,13 +124,16 @@ class InboundPipeline:
         self._downloader = downloader
         self._opt_outs = opt_outs
         self._replies = replies
-        self._numbers = frozenset(entry.data[CONF_NUMBERS])
-        self._signal = SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id)
+        # The entry's numbers (digits only) and the signal of each number's entities.
+        self._signals = {
+            did: SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id, did=did)
+            for did in entry.data[CONF_NUMBERS]
+        }
 
     @callback
     def async_handle(self, message: InboundMessage) -> None:
         """Act on a keyword, then publish the message now or once its media is downloaded."""
-        if message.to_number.removeprefix("+") not in self._numbers:
+        if message.to_number.removeprefix("+") not in self._signals:
             # Another system's number sharing the callback URL: not ours to publish.
             LOGGER.debug("Ignoring message %s to a number of no entry", message.message_id)
             return
@@ -215,4 +218,4 @@ class InboundPipeline:
             keyword=keyword,
         )
         self._hass.bus.async_fire(EVENT_MESSAGE_RECEIVED, received.as_event_data())
-        async_dispatcher_send(self._hass, self._signal, received)
+        async_dispatcher_send(self._hass, self._signals[received.to_number], received)

@@ -79,7 +79,6 @@ class OptOutList:
         """Keep the entry's list; call `async_load` before use."""
         self._hass = hass
         self._entry = entry
-        self._signal = SIGNAL_OPT_OUT.format(entry_id=entry.entry_id)
         self._store: Store[_StoredData] = Store(
             hass, STORAGE_VERSION, _store_key(entry.entry_id), private=True, atomic_writes=True
         )
@@ -178,7 +177,13 @@ class OptOutList:
                 "config_entry_id": self._entry.entry_id,
             },
         )
-        async_dispatcher_send(self._hass, self._signal, did, number, opted_out, str(reason))
+        async_dispatcher_send(
+            self._hass,
+            SIGNAL_OPT_OUT.format(entry_id=self._entry.entry_id, did=did),
+            number,
+            opted_out,
+            str(reason),
+        )
         return True
 
     @callback

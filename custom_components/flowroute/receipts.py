@@ -99,7 +99,6 @@ class ReceiptTracker:
         """Track receipts for one entry; call `async_load` before use."""
         self._hass = hass
         self._entry = entry
-        self._signal = SIGNAL_RECEIPT.format(entry_id=entry.entry_id)
         self._store: Store[_StoredData] = Store(
             hass, STORAGE_VERSION, _store_key(entry.entry_id), private=True
         )
@@ -193,7 +192,12 @@ class ReceiptTracker:
             self._resolve(key, tracked.state)
         self._check_registration(receipt, tracked)
         self._hass.bus.async_fire(EVENT_DELIVERY_RECEIPT, update.as_event_data())
-        async_dispatcher_send(self._hass, self._signal, update)
+        if update.from_number is not None:  # else sent by no number of this entry's
+            async_dispatcher_send(
+                self._hass,
+                SIGNAL_RECEIPT.format(entry_id=self._entry.entry_id, did=update.from_number),
+                update,
+            )
         return update
 
     # The timeout is part of the answer ("unknown"), not an error for the caller to catch.

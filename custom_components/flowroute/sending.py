@@ -246,7 +246,9 @@ class Sender:
             segments=count_segments(body),
         )
         async_dispatcher_send(
-            self._hass, SIGNAL_BLOCKED.format(entry_id=self._entry.entry_id), notice
+            self._hass,
+            SIGNAL_BLOCKED.format(entry_id=self._entry.entry_id, did=sender),
+            notice,
         )
 
     def _result(

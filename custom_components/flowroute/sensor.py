@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import (
@@ -15,13 +16,20 @@ from homeassistant.components.sensor import (
 from homeassistant.core import callback
 
 from .api import format_number
-from .const import CONF_NUMBERS
+from .const import (
+    CONF_NUMBERS,
+    SIGNAL_BLOCKED,
+    SIGNAL_MESSAGE_RECEIVED,
+    SIGNAL_RECEIPT,
+    SIGNAL_SEND_FAILED,
+    SIGNAL_SENT,
+)
 from .entity import FlowrouteDidEntity
 from .messages import DeliveryState, ReceiptUpdate, ReceivedMessage, SentNotice
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator, Mapping
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -30,19 +38,12 @@ if TYPE_CHECKING:
 
 PARALLEL_UPDATES = 0
 
-# What a counter's description says about each kind of happening: how much it adds.
-_NONE: Callable[[Any], int] = lambda _: 0  # noqa: E731
-
 
 @dataclass(frozen=True, kw_only=True)
 class FlowrouteCounterDescription(SensorEntityDescription):
-    """A count per number, moved by the entry's published happenings."""
+    """A count per number: for each signal it counts, how much an item adds."""
 
-    received_fn: Callable[[ReceivedMessage], int] = _NONE
-    receipt_fn: Callable[[ReceiptUpdate], int] = _NONE
-    sent_fn: Callable[[SentNotice], int] = _NONE
-    send_failed_fn: Callable[[SentNotice], int] = _NONE
-    blocked_fn: Callable[[SentNotice], int] = _NONE
+    counts: Mapping[str, Callable[[Any], int]]
 
 
 COUNTERS: tuple[FlowrouteCounterDescription, ...] = (
@@ -50,13 +51,13 @@ COUNTERS: tuple[FlowrouteCounterDescription, ...] = (
         key="messages_sent",
         translation_key="messages_sent",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        sent_fn=lambda _: 1,
+        counts={SIGNAL_SENT: lambda _: 1},
     ),
     FlowrouteCounterDescription(
         key="messages_received",
         translation_key="messages_received",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        received_fn=lambda _: 1,
+        counts={SIGNAL_MESSAGE_RECEIVED: lambda _: 1},
     ),
     # Failed: the outbox gave up, or a receipt told that the carrier could not deliver
     # (counted once per message: only the receipt that made it fail). Opt-outs are
@@ -65,15 +66,19 @@ COUNTERS: tuple[FlowrouteCounterDescription, ...] = (
         key="messages_failed",
         translation_key="messages_failed",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        send_failed_fn=lambda _: 1,
-        receipt_fn=lambda update: int(update.changed and update.state is DeliveryState.FAILED),
+        counts={
+            SIGNAL_SEND_FAILED: lambda _: 1,
+            SIGNAL_RECEIPT: lambda update: int(
+                update.changed and update.state is DeliveryState.FAILED
+            ),
+        },
     ),
     # Sends refused before anything left because the recipient opted out.
     FlowrouteCounterDescription(
         key="messages_blocked",
         translation_key="messages_blocked",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        blocked_fn=lambda _: 1,
+        counts={SIGNAL_BLOCKED: lambda _: 1},
     ),
 )
 
@@ -175,32 +180,17 @@ class FlowrouteCounterSensor(FlowrouteSensor):
         # An odd restored value (hand-edited, another type) starts again at zero.
         self._attr_native_value = max(0, int(value)) if isinstance(value, int | float) else 0
 
+    def _handled_signals(self) -> Iterator[tuple[str, Callable[..., None]]]:
+        """Listen to what the description counts, and nothing else."""
+        for template, amount in self.entity_description.counts.items():
+            yield template, partial(self._count, amount)
+
     @callback
-    def _add(self, amount: int) -> None:
-        if amount:
+    def _count(self, amount: Callable[[Any], int], item: Any) -> None:
+        if added := amount(item):
             current = self._attr_native_value if isinstance(self._attr_native_value, int) else 0
-            self._attr_native_value = max(0, current + amount)
+            self._attr_native_value = max(0, current + added)
             self._async_write_soon()
-
-    @callback
-    def _on_received(self, message: ReceivedMessage) -> None:
-        self._add(self.entity_description.received_fn(message))
-
-    @callback
-    def _on_receipt(self, update: ReceiptUpdate) -> None:
-        self._add(self.entity_description.receipt_fn(update))
-
-    @callback
-    def _on_sent(self, notice: SentNotice) -> None:
-        self._add(self.entity_description.sent_fn(notice))
-
-    @callback
-    def _on_send_failed(self, notice: SentNotice) -> None:
-        self._add(self.entity_description.send_failed_fn(notice))
-
-    @callback
-    def _on_blocked(self, notice: SentNotice) -> None:
-        self._add(self.entity_description.blocked_fn(notice))
 
 
 class FlowrouteLastMessageSensor(FlowrouteSensor):
