@@ -22,17 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness import FakeEntry, Row, interleaved_medians, ms, quiet_logging, table, timed
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
 
-from custom_components.flowroute.const import CONF_NUMBERS, DOMAIN
+from custom_components.flowroute.const import CONF_NUMBERS
 from custom_components.flowroute.opt_out import STORAGE_VERSION, OptOutList, OptOutReason
+from custom_components.flowroute.storage import OPT_OUTS, entry_store
 
 DID = "12065550199"
-
-
-def store_key(entry_id: str) -> str:
-    """Return the list's Store key (as opt_out._store_key; a wrong one is caught)."""
-    return f"{DOMAIN}.{entry_id}.opt_outs"
 
 
 def stored_list(numbers: int) -> dict[str, Any]:
@@ -88,20 +83,22 @@ async def measure(numbers: int = 100_000, runs: int = 7) -> OptOutLoadResult:
     with tempfile.TemporaryDirectory() as config_dir:
         hass = HomeAssistant(config_dir)
         entry: Any = FakeEntry(data={CONF_NUMBERS: [DID]})
-        key = store_key(entry.entry_id)
-        await Store[Any](hass, STORAGE_VERSION, key, private=True).async_save(stored_list(numbers))
-        file_bytes = (Path(config_dir) / ".storage" / key).stat().st_size
+        store = entry_store(hass, entry.entry_id, OPT_OUTS, STORAGE_VERSION)
+        await store.async_save(stored_list(numbers))
+        file_bytes = Path(store.path).stat().st_size  # noqa: ASYNC240 (set-up, not timed)
 
         loaded = OptOutList(hass, entry)
         await loaded.async_load()
-        if loaded.count(DID) != numbers:  # the format or the key drifted from opt_out.py
+        if loaded.count(DID) != numbers:  # the format drifted from opt_out.py
             raise SystemExit(f"OptOutList loaded {loaded.count(DID)} of {numbers} numbers")
 
         # New objects every time: a Store keeps what it loaded.
         list_seconds, store_seconds = await interleaved_medians(
             [
                 lambda: timed(OptOutList(hass, entry).async_load),
-                lambda: timed(Store[Any](hass, STORAGE_VERSION, key).async_load),
+                lambda: timed(
+                    entry_store(hass, entry.entry_id, OPT_OUTS, STORAGE_VERSION).async_load
+                ),
             ],
             runs,
         )

@@ -25,6 +25,7 @@ from custom_components.flowroute.const import (
     CONF_MEDIA_MAX_ITEM_MB,
 )
 from custom_components.flowroute.inbound_media import MediaDownloader, async_register_view
+from custom_components.flowroute.storage import async_remove_entry_stores
 from simulator.core import InboundMedia
 from simulator.payloads import inbound_document
 from simulator.testing import RunningSimulator
@@ -575,5 +576,5 @@ async def test_remove_forgets_the_day_usage(
     await downloader.async_download(_mms(simulator, InboundMedia(content=PNG)))
     key = f"flowroute.{loaded.entry_id}.inbound_media"
     assert hass_storage[key]["data"]["bytes"] == len(PNG)
-    await downloader.async_remove()
+    await async_remove_entry_stores(hass, loaded.entry_id)
     assert key not in hass_storage

@@ -36,8 +36,8 @@ from custom_components.flowroute.outbox import (
     Outbox,
     OutboxExpiredError,
     SlidingWindowLimiter,
-    async_remove_store,
 )
+from custom_components.flowroute.storage import async_remove_entry_stores
 from simulator.app import serve
 from simulator.core import InboundMedia
 from simulator.faults import Fault, FaultKind, FaultTarget
@@ -292,7 +292,7 @@ async def test_submit_saves_before_returning(
     await wait_until(lambda: hass_storage[STORE_KEY]["data"]["messages"] == [])
     assert [item[0] for item in hass_storage[STORE_KEY]["data"]["accepted"]] == [message_id]
 
-    await async_remove_store(hass, ENTRY_ID)
+    await async_remove_entry_stores(hass, ENTRY_ID)
     assert STORE_KEY not in hass_storage
 
 

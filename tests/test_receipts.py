@@ -23,6 +23,7 @@ from custom_components.flowroute.const import (
 )
 from custom_components.flowroute.messages import DeliveryState, ReceiptUpdate
 from custom_components.flowroute.receipts import ReceiptTracker, correlation_key
+from custom_components.flowroute.storage import async_remove_entry_stores
 from simulator.receipts import ReceiptMode, ReceiptRule
 
 from .api.payloads import LEGACY_RECEIPT, RECEIPT_LEVEL_1, RECEIPT_LEVEL_2
@@ -339,7 +340,7 @@ async def test_state_survives_a_restart(
     )
     await second.async_unload()
 
-    await receipts_module.async_remove_receipts(hass, entry.entry_id)
+    await async_remove_entry_stores(hass, entry.entry_id)
     assert f"{DOMAIN}.{entry.entry_id}.receipts" not in hass_storage
 
 

@@ -22,7 +22,8 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.flowroute.api import PayloadError, parse_callback, parse_json
 from custom_components.flowroute.const import CONF_CLOUDHOOK_URL, EVENT_MESSAGE_RECEIVED
-from custom_components.flowroute.dedup import RecentIds, async_remove_store
+from custom_components.flowroute.dedup import RecentIds
+from custom_components.flowroute.storage import async_remove_entry_stores
 from custom_components.flowroute.webhook import (
     MAX_BODY_BYTES,
     async_callback_url,
@@ -262,7 +263,7 @@ async def test_recent_ids_are_bounded_and_saved(hass: HomeAssistant, hass_storag
     assert "c" not in again
     assert "e" in again
     await again.async_close()
-    await async_remove_store(hass, "e1")
+    await async_remove_entry_stores(hass, "e1")
     assert "flowroute.e1.recent_ids" not in hass_storage
 
 

@@ -46,17 +46,17 @@ from .const import (
     SIGNAL_SENT,
 )
 from .data import FlowrouteData
-from .dedup import async_remove_store as async_remove_recent_ids
 from .inbound import InboundPipeline, async_keep_bodies_out_of_recorder
 from .inbound_media import MediaDownloader, async_register_view
 from .media import async_setup_media
 from .messages import SentNotice
-from .opt_out import OptOutList, async_remove_opt_outs
-from .outbox import FailureReason, OutboundMessage, Outbox, async_remove_store
-from .receipts import ReceiptTracker, async_remove_receipts
+from .opt_out import OptOutList
+from .outbox import FailureReason, OutboundMessage, Outbox
+from .receipts import ReceiptTracker
 from .repairs import SendFailureTracker, async_check_external_url
 from .sending import Sender
 from .services import async_setup_services
+from .storage import async_remove_entry_stores
 from .webhook import WebhookManager, async_remove_cloudhook
 
 if TYPE_CHECKING:
@@ -199,11 +199,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -
 
 async def async_remove_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
     """Forget what the entry stored; received media files stay (they are the user's)."""
-    await async_remove_store(hass, entry.entry_id)
-    await async_remove_recent_ids(hass, entry.entry_id)
-    await MediaDownloader(hass, entry).async_remove()
-    await async_remove_receipts(hass, entry.entry_id)
-    await async_remove_opt_outs(hass, entry.entry_id)
+    await async_remove_entry_stores(hass, entry.entry_id)
     await async_remove_cloudhook(hass, entry)
 
 

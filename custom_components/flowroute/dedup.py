@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Final, TypedDict
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HassJob, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.storage import Store
 
-from .const import DOMAIN
+from .storage import RECENT_IDS, entry_store
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from homeassistant.helpers.storage import Store
 
     from .api import DeliveryReceipt, InboundMessage
 
@@ -57,9 +58,7 @@ class RecentIds:
         self._size = size
         self._save_delay = save_delay
         self._ids: OrderedDict[str, None] = OrderedDict()
-        self._store: Store[_StoredData] = Store(
-            hass, STORAGE_VERSION, _store_key(entry_id), private=True
-        )
+        self._store: Store[_StoredData] = entry_store(hass, entry_id, RECENT_IDS, STORAGE_VERSION)
         self._save_job = HassJob(self._async_save_later, cancel_on_shutdown=True)
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unsub_final_write: CALLBACK_TYPE | None = None
@@ -120,14 +119,3 @@ class RecentIds:
     async def _async_final_write(self, _event: Event) -> None:
         self._unsub_final_write = None
         await self.async_save()
-
-
-async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the saved keys of a config entry that is being removed."""
-    await Store[_StoredData](
-        hass, STORAGE_VERSION, _store_key(entry_id), private=True
-    ).async_remove()
-
-
-def _store_key(entry_id: str) -> str:
-    return f"{DOMAIN}.{entry_id}.recent_ids"

@@ -22,7 +22,6 @@ from aiohttp import web
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.http import HomeAssistantView
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 from yarl import URL
@@ -37,8 +36,11 @@ from .const import (
     LOGGER,
 )
 from .messages import ReceivedMedia
+from .storage import INBOUND_MEDIA, entry_store
 
 if TYPE_CHECKING:
+    from homeassistant.helpers.storage import Store
+
     from .api import InboundMessage, MediaItem
     from .data import FlowrouteConfigEntry
 
@@ -185,7 +187,7 @@ class _DailyUsage:
     """Bytes saved per UTC day for one entry, kept in a store across restarts."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        self._store: Store[dict[str, Any]] = Store(hass, 1, f"{DOMAIN}.{entry_id}.inbound_media")
+        self._store: Store[dict[str, Any]] = entry_store(hass, entry_id, INBOUND_MEDIA, 1)
         self._day = ""
         self._used = 0
         self._loaded = False
@@ -215,9 +217,6 @@ class _DailyUsage:
 
     async def async_save(self) -> None:
         await self._store.async_save({"day": self._day, "bytes": self._used})
-
-    async def async_remove(self) -> None:
-        await self._store.async_remove()
 
 
 def _today() -> str:
@@ -267,10 +266,6 @@ class MediaDownloader:
         if self._usage.used != used_before:
             await self._usage.async_save()
         return tuple(results)
-
-    async def async_remove(self) -> None:
-        """Forget the day's usage (the entry is removed; saved files stay the user's)."""
-        await self._usage.async_remove()
 
     async def _async_save_item(
         self, message: InboundMessage, index: int, item: MediaItem

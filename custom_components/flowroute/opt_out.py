@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.storage import Store
 
 from .api import FlowrouteResponseError
-from .const import CONF_NUMBERS, DOMAIN, EVENT_OPT_OUT_CHANGED, LOGGER, SIGNAL_OPT_OUT
+from .const import CONF_NUMBERS, EVENT_OPT_OUT_CHANGED, LOGGER, SIGNAL_OPT_OUT
 from .messages import DeliveryState
+from .storage import OPT_OUTS, entry_store
 
 if TYPE_CHECKING:
+    from homeassistant.helpers.storage import Store
+
     from .api import FlowrouteError
     from .data import FlowrouteConfigEntry
     from .messages import ReceiptUpdate
@@ -79,8 +81,8 @@ class OptOutList:
         """Keep the entry's list; call `async_load` before use."""
         self._hass = hass
         self._entry = entry
-        self._store: Store[_StoredData] = Store(
-            hass, STORAGE_VERSION, _store_key(entry.entry_id), private=True, atomic_writes=True
+        self._store: Store[_StoredData] = entry_store(
+            hass, entry.entry_id, OPT_OUTS, STORAGE_VERSION, atomic_writes=True
         )
         self._by_did: dict[str, dict[str, tuple[OptOutReason, float]]] = {}
         self._dirty = False
@@ -229,12 +231,3 @@ class OptOutList:
                 for did, numbers in self._by_did.items()
             }
         }
-
-
-def _store_key(entry_id: str) -> str:
-    return f"{DOMAIN}.{entry_id}.opt_outs"
-
-
-async def async_remove_opt_outs(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the list of an entry being removed."""
-    await Store[_StoredData](hass, STORAGE_VERSION, _store_key(entry_id)).async_remove()

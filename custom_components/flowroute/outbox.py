@@ -23,8 +23,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 from uuid import uuid4
 
-from homeassistant.helpers.storage import Store
-
 from .api import (
     FlowrouteAuthenticationError,
     FlowrouteConnectionError,
@@ -34,11 +32,13 @@ from .api import (
     FlowrouteUnavailableError,
 )
 from .const import DEFAULT_MMS_RATE, DEFAULT_RETRY_HORIZON_HOURS, DEFAULT_SMS_RATE, DOMAIN, LOGGER
+from .storage import OUTBOX, entry_store
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
     from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.storage import Store
 
     from .api import FlowrouteClient, MessageRecord, SentMessage
 
@@ -338,9 +338,7 @@ class Outbox:
         self._on_failed = on_failed
         self._on_auth_failed = on_auth_failed
         self._may_send = may_send
-        self._store: Store[_StoredData] = Store(
-            hass, STORAGE_VERSION, _store_key(entry.entry_id), private=True
-        )
+        self._store: Store[_StoredData] = entry_store(hass, entry.entry_id, OUTBOX, STORAGE_VERSION)
         clock = hass.loop.time
         self._clock = clock
         self._sms = _Lane("sms", sms_per_second, clock)
@@ -687,14 +685,3 @@ class Outbox:
             return snapshot
 
         self._store.async_delay_save(data, SAVE_DELAY)
-
-
-def _store_key(entry_id: str) -> str:
-    return f"{DOMAIN}.{entry_id}.outbox"
-
-
-async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the outbox of a config entry that is being removed."""
-    await Store[_StoredData](
-        hass, STORAGE_VERSION, _store_key(entry_id), private=True
-    ).async_remove()

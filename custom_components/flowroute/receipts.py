@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING, Final, Literal, TypedDict
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api import format_number
 from .const import CONF_NUMBERS, DOMAIN, EVENT_DELIVERY_RECEIPT, SIGNAL_RECEIPT
 from .messages import DeliveryState, ReceiptUpdate
+from .storage import RECEIPTS, entry_store
 
 if TYPE_CHECKING:
+    from homeassistant.helpers.storage import Store
+
     from .api import DeliveryReceipt
     from .data import FlowrouteConfigEntry
 
@@ -99,8 +101,8 @@ class ReceiptTracker:
         """Track receipts for one entry; call `async_load` before use."""
         self._hass = hass
         self._entry = entry
-        self._store: Store[_StoredData] = Store(
-            hass, STORAGE_VERSION, _store_key(entry.entry_id), private=True
+        self._store: Store[_StoredData] = entry_store(
+            hass, entry.entry_id, RECEIPTS, STORAGE_VERSION
         )
         # Insertion order is age: the oldest entries go first when the bound is reached.
         self._messages: dict[str, _Tracked] = {}
@@ -289,14 +291,3 @@ class ReceiptTracker:
 
 def _issue_id(entry_id: str, did: str | None) -> str:
     return f"registration_{entry_id}_{did or 'unknown'}"
-
-
-def _store_key(entry_id: str) -> str:
-    return f"{DOMAIN}.{entry_id}.receipts"
-
-
-async def async_remove_receipts(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the stored receipts of a config entry that is being removed."""
-    await Store[_StoredData](
-        hass, STORAGE_VERSION, _store_key(entry_id), private=True
-    ).async_remove()
