@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from simulator import OptOutMode, ReceiptRule, Settings, Simulator, run_simulator
+from simulator import OptOutMode, ReceiptMode, ReceiptRule, Settings, Simulator, run_simulator
 from simulator import phone as phone_module
 from simulator.__main__ import build_parser, describe
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .helpers import Reply
 
 SEEDED = "12065550123"
+SILENT_HANDSET = "12065550133"
 
 
 async def phone_api(api: Api, method: str, path: str, body: Any = None) -> Reply:
@@ -80,16 +81,19 @@ def test_the_page_has_every_selector_the_docstring_promises() -> None:
 
 async def test_outbound_sends_show_on_the_phone_with_their_receipts(api: Api) -> None:
     api.sim.set_receipts(ReceiptRule(to=OTHER_HANDSET, code=1116))
+    # No receipt ever comes for this one: it shows "queued" however fast the others go.
+    api.sim.set_receipts(ReceiptRule(to=SILENT_HANDSET, mode=ReceiptMode.DROP))
     assert (await api.send(message(body="Garage door is open"))).status == 202
     assert (await api.send(message(to=OTHER_HANDSET, from_=NUMBER_2, body="Hi"))).status == 202
+    assert (await api.send(message(to=SILENT_HANDSET, body="Anyone?"))).status == 202
     assert (await api.send(message(to=NUMBER_2, body="to a DID"))).status == 202
-    queued = await phones(api)
-    assert list(queued) == [HANDSET, OTHER_HANDSET]  # an account's own number is no phone
-    [item] = queued[HANDSET]["thread"]
-    assert item["receipt"]["state"] == "queued"
     await api.sim.idle()
     state = await page_state(api)
     found = {phone["number"]: phone for phone in state["phones"]}
+    # An account's own number is no phone.
+    assert list(found) == [HANDSET, OTHER_HANDSET, SILENT_HANDSET]
+    [waiting] = found[SILENT_HANDSET]["thread"]
+    assert waiting["receipt"]["state"] == "queued"
     phone = found[HANDSET]
     assert phone["display"] == "+1 206 555 0100"
     assert phone["last_did"] == NUMBER
