@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from custom_components.flowroute.api import (
     InvalidPhoneNumberError,
+    canonical_number,
     format_number,
     normalize_number,
 )
@@ -131,3 +132,17 @@ def test_every_nanp_number_normalises(area: str, exchange: str, line: str, style
 
     assert number == f"1{area}{exchange}{line}"
     assert format_number(number) == f"+1 {area} {exchange} {line}"
+
+
+@pytest.mark.parametrize(
+    ("digits", "expected"),
+    [
+        ("12065550100", "12065550100"),
+        ("2065550100", "12065550100"),  # a callback without the leading 1
+        ("447700900123", "447700900123"),
+        ("1065550100", "1065550100"),  # not a NANP area code: left alone
+        ("55555", "55555"),  # a short code
+    ],
+)
+def test_canonical_number(digits: str, expected: str) -> None:
+    assert canonical_number(digits) == expected

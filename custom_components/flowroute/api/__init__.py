@@ -28,7 +28,7 @@ from .models import (
     ReceiptOutcome,
     SentMessage,
 )
-from .numbers import format_number, normalize_number
+from .numbers import canonical_number, format_number, normalize_number
 from .parsers import parse_callback, parse_json, parse_message_record
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "PhoneNumber",
     "ReceiptOutcome",
     "SentMessage",
+    "canonical_number",
     "count_segments",
     "format_number",
     "normalize_number",

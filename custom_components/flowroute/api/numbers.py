@@ -39,6 +39,18 @@ def normalize_number(text: str) -> str:
     )
 
 
+def canonical_number(digits: str) -> str:
+    """Return a number Flowroute posted (digits only) in the form Home Assistant keeps.
+
+    Callbacks carry 11-digit North American numbers, but a 10-digit one (no leading 1)
+    is the same phone: comparisons (the opt-out list above all) must not tell them apart.
+    Anything else is already in v2.1 form and comes back unchanged.
+    """
+    if len(digits) == _NANP_DIGITS and digits.isdigit() and digits[0] not in "01":
+        return f"1{digits}"
+    return digits
+
+
 def format_number(number: str) -> str:
     """Return a normalised number written for people: "+1 206 555 0100" or "+<digits>"."""
     digits = number.removeprefix("+")
