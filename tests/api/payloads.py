@@ -1,6 +1,12 @@
-"""Flowroute payloads, verbatim from /work/shared/flowroute-api.md unless said otherwise."""
+"""Flowroute payloads, verbatim from /work/shared/flowroute-api.md unless said otherwise.
 
-from typing import Any
+The builders at the end make the same payloads with chosen ids, numbers, bodies and
+media, in each shape: the v2.1 SMS that the parser's fast path takes, and the shapes
+only its general path reads (legacy flat, MMS, receipts).
+"""
+
+import copy
+from typing import Any, Final
 
 INBOUND_SMS: dict[str, Any] = {
     "data": {
@@ -113,9 +119,11 @@ LEGACY_INBOUND: dict[str, Any] = {
     "id": "mdr2-0c3f...",
 }
 
+# The reference's receipts carry the placeholder "mdr2-<id of the sent message>", which is
+# no valid id: the id of SEND_ACCEPTED below stands in for it.
 RECEIPT_LEVEL_2: dict[str, Any] = {
     "data": {
-        "id": "mdr2-<id of the sent message>",
+        "id": "mdr2-39cadeace66e11e7aff806cd7f24ba2d",
         "type": "delivery_receipt",
         "attributes": {
             "body": "Garage door is open",
@@ -132,7 +140,7 @@ RECEIPT_LEVEL_2: dict[str, Any] = {
 # Level 1 as the reference describes it ("smsc submit", status_code often null).
 RECEIPT_LEVEL_1: dict[str, Any] = {
     "data": {
-        "id": "mdr2-<id of the sent message>",
+        "id": "mdr2-39cadeace66e11e7aff806cd7f24ba2d",
         "type": "delivery_receipt",
         "attributes": {
             "body": "Garage door is open",
@@ -252,3 +260,107 @@ def error_body(status: int, title: str | None, detail: object, **extra: object) 
     if title is not None:
         error["title"] = title
     return {"errors": [error]}
+
+
+# Builders. ABSENT as a value leaves the key out.
+ABSENT: Final = object()
+
+
+def _set(target: dict[str, Any], **values: Any) -> None:
+    for key, value in values.items():
+        if value is ABSENT:
+            target.pop(key, None)
+        else:
+            target[key] = value
+
+
+def sms(
+    message_id: Any = "mdr2-0c3f...",
+    from_: Any = "12065550100",
+    to: Any = "12065550199",
+    body: Any = "Hello",
+) -> dict[str, Any]:
+    """Return the reference's v2.1 inbound SMS (the fast path's shape) with these values."""
+    payload = copy.deepcopy(INBOUND_SMS)
+    _set(payload["data"], id=message_id)
+    _set(payload["data"]["attributes"], **{"from": from_, "to": to, "body": body})
+    return payload
+
+
+def legacy_sms(
+    message_id: Any = "mdr2-0c3f...",
+    from_: Any = "12065550100",
+    to: Any = "12065550199",
+    body: Any = "Hello",
+) -> dict[str, Any]:
+    """Return the legacy flat inbound message with these values."""
+    payload = copy.deepcopy(LEGACY_INBOUND)
+    _set(payload, **{"id": message_id, "from": from_, "to": to, "body": body})
+    return payload
+
+
+def media_entry(index: int, **attributes: Any) -> dict[str, Any]:
+    """Return one `included` media entry, `m-<index>`, a JPEG unless told otherwise."""
+    values: dict[str, Any] = {
+        "file_name": f"IMG_{index:04}.jpg",
+        "file_size": 48213,
+        "mime_type": "image/jpeg",
+        "url": f"https://s/IMG_{index:04}.jpg",
+    }
+    _set(values, **attributes)
+    return {"id": f"m-{index}", "type": "media", "attributes": values}
+
+
+def mms(
+    entries: list[dict[str, Any]],
+    *,
+    message_id: Any = "mdr2-5a1b",
+    from_: Any = "12065550100",
+    related: bool = True,
+    **attributes: Any,
+) -> dict[str, Any]:
+    """Return a v2.1 inbound MMS whose `included` list is `entries`.
+
+    With `related`, `relationships.media` names every entry (as Flowroute does).
+    """
+    payload = copy.deepcopy(INBOUND_MMS)
+    payload["data"]["id"] = message_id
+    _set(payload["data"]["attributes"], **{"from": from_}, **attributes)
+    if related:
+        payload["data"]["relationships"]["media"]["data"] = [
+            {"id": entry.get("id"), "type": "media"} for entry in entries
+        ]
+    else:
+        del payload["data"]["relationships"]
+    payload["included"] = entries
+    return payload
+
+
+def jpegs(count: int) -> list[dict[str, Any]]:
+    """Return `count` media entries m-0, m-1, ..."""
+    return [media_entry(index) for index in range(count)]
+
+
+def legacy_mms(urls: list[Any], message_id: Any = "mdr2-0c3f...") -> dict[str, Any]:
+    """Return a legacy flat MMS with a `media_urls` list."""
+    return {**legacy_sms(message_id, body=None), "is_mms": True, "media_urls": urls}
+
+
+def receipt(
+    message_id: Any = "mdr2-39cadeace66e11e7aff806cd7f24ba2d", **attributes: Any
+) -> dict[str, Any]:
+    """Return the reference's v2.1 level 2 receipt with these attributes."""
+    payload = copy.deepcopy(RECEIPT_LEVEL_2)
+    _set(payload["data"], id=message_id)
+    _set(payload["data"]["attributes"], **attributes)
+    return payload
+
+
+def legacy_receipt(
+    message_id: Any = "mdr1-14bdef7399f14a42a4f4715182451fe7", **attributes: Any
+) -> dict[str, Any]:
+    """Return the reference's Messaging v2 receipt with these attributes."""
+    payload = copy.deepcopy(LEGACY_RECEIPT)
+    _set(payload, id=message_id)
+    _set(payload["attributes"], **attributes)
+    return payload

@@ -3,6 +3,7 @@
 import contextlib
 import copy
 import json
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custom_components.flowroute.api import (
+    MAX_MEDIA_ITEMS,
     DeliveryReceipt,
     ErrorDetail,
     InboundMessage,
@@ -32,7 +34,9 @@ from custom_components.flowroute.api.parsers import (
     parse_sent_message,
 )
 
+from . import payloads
 from .payloads import (
+    ABSENT,
     INBOUND_MMS,
     INBOUND_MMS_WITH_PARTS,
     INBOUND_SMS,
@@ -167,7 +171,7 @@ def test_receipt_level_2() -> None:
     receipt = parse_callback(RECEIPT_LEVEL_2)
 
     assert receipt == DeliveryReceipt(
-        message_id="mdr2-<id of the sent message>",
+        message_id="mdr2-39cadeace66e11e7aff806cd7f24ba2d",
         level=2,
         status="delivery success",
         status_code=1004,
@@ -378,14 +382,17 @@ def attributes_without(payload: dict[str, Any], key: str) -> dict[str, Any]:
         ({"data": {**RECEIPT_LEVEL_2["data"], "id": None}}, "data.id must be a non-empty"),
         (attributes_without(INBOUND_SMS, "from"), "data.attributes.from must be a phone number"),
         (attributes_without(INBOUND_SMS, "to"), "data.attributes.to must be a phone number"),
-        (with_attributes(INBOUND_SMS, **{"from": None}), "from must be a phone number, got null"),
+        (with_attributes(INBOUND_SMS, **{"from": None}), "from must be a phone .*, got null"),
         (with_attributes(INBOUND_SMS, **{"from": True}), "from must be a phone number"),
         (with_attributes(INBOUND_SMS, **{"from": "  "}), "from must be a phone number"),
         (with_attributes(INBOUND_SMS, **{"from": -1}), "from must be a phone number"),
         (with_attributes(INBOUND_SMS, to=["12065550199"]), "to must be a phone number"),
         ({**LEGACY_INBOUND, "id": None}, "^id must be a non-empty string"),
         ({"to": 1.5, "from": "12065550100", "id": "mdr2-1"}, "^to must be a phone number"),
-        ({"body": "hi", "id": "mdr2-1"}, "^from must be a phone number, got null"),
+        (
+            {"body": "hi", "id": "mdr2-1"},
+            "^from must be a phone number of 3 to 15 digits, got null",
+        ),
         ({**LEGACY_RECEIPT, "id": "  "}, "^id must be a non-empty string"),
         ({**LEGACY_RECEIPT, "attributes": None}, "^attributes must be an object"),
         ({"type": "delivery_receipt", "id": "mdr1-1"}, "^attributes must be an object"),
@@ -562,6 +569,544 @@ def test_error_documents_of_other_shapes_give_no_details(document: object) -> No
     assert parse_errors(document) == ()
 
 
+# Untrusted input: every rule at and beyond its bound, on the fast path and the general one.
+
+
+def accepted(payload: object) -> InboundMessage | DeliveryReceipt:
+    """Parse a callback the rules allow; the fast path, when it takes it, agrees."""
+    general = parsers._any_callback(payload)
+    fast = parsers._plain_sms(payload)
+    assert fast is None or fast == general
+    assert parse_callback(payload) == general
+    return general
+
+
+def refused(payload: object, match: str) -> PayloadError:
+    """Check that both paths refuse a callback; return the general path's error."""
+    assert parsers._plain_sms(payload) is None
+    with pytest.raises(PayloadError):
+        parse_callback(payload)
+    with pytest.raises(PayloadError, match=match) as caught:
+        parsers._any_callback(payload)
+    return caught.value
+
+
+def inbound(payload: object) -> InboundMessage:
+    message = accepted(payload)
+    assert isinstance(message, InboundMessage)
+    return message
+
+
+def delivery_receipt(payload: object) -> DeliveryReceipt:
+    parsed = accepted(payload)
+    assert isinstance(parsed, DeliveryReceipt)
+    return parsed
+
+
+type Builder = Callable[[Any], dict[str, Any]]
+
+# Where an id is read, the payload around it and the field an error names.
+ID_SHAPES: dict[str, tuple[Builder, str]] = {
+    "sms": (payloads.sms, "data.id"),
+    "legacy_sms": (payloads.legacy_sms, "id"),
+    "mms": (lambda value: payloads.mms(payloads.jpegs(1), message_id=value), "data.id"),
+    "receipt": (payloads.receipt, "data.id"),
+    "legacy_receipt": (payloads.legacy_receipt, "id"),
+}
+GOOD_IDS = [
+    "mdr2-39cadeace66e11e7aff806cd7f24ba2d",
+    "mdr1-14bdef7399f14a42a4f4715182451fe7",
+    "mdr2-" + "f" * 123,  # 128 characters
+    "A" * 128,
+    "0",
+    "9.a:b-c_d",
+    "mdr2-0c3f...",
+]
+BAD_IDS = [
+    "a" * 129,
+    "mdr2-" + "f" * 124,
+    "a" * 1_000_000,
+    "-mdr2",
+    ".x",
+    ":x",
+    "_x",
+    "mdr2-1\nINFO fake log line",
+    "mdr2 1",
+    "mdr2-1\x00",
+    "mdr2-\u00e9",
+    "mdr2-\u0661\u0662",  # Arabic-Indic digits are no ASCII digits
+    "mdr2-<id of the sent message>",
+    "mdr2/../1",
+]
+
+
+@pytest.mark.parametrize("shape", sorted(ID_SHAPES))
+@pytest.mark.parametrize("message_id", GOOD_IDS)
+def test_ids_within_the_rules(shape: str, message_id: str) -> None:
+    build, _ = ID_SHAPES[shape]
+
+    assert accepted(build(message_id)).message_id == message_id
+    # Surrounding white space is not part of an id (the fast path leaves it to the other).
+    assert accepted(build(f" {message_id}\n")).message_id == message_id
+
+
+def test_the_fast_path_takes_ids_up_to_the_bound() -> None:
+    for message_id in GOOD_IDS:
+        fast = parsers._plain_sms(payloads.sms(message_id))
+        assert fast is not None
+        assert fast.message_id == message_id
+
+
+@pytest.mark.parametrize("shape", sorted(ID_SHAPES))
+@pytest.mark.parametrize("message_id", BAD_IDS)
+def test_ids_beyond_the_rules(shape: str, message_id: str) -> None:
+    build, field = ID_SHAPES[shape]
+
+    error = refused(build(message_id), f"^{field} must be at most 128 ASCII letters, digits")
+
+    # The error holds at most a short, escaped prefix of what was sent.
+    assert len(str(error)) < 200
+    assert "\n" not in str(error)
+    assert "\x00" not in str(error)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"data": {**SEND_ACCEPTED["data"], "id": "x" * 129}},
+        {"data": {**SEND_ACCEPTED["data"], "id": "mdr2-1\nx"}},
+    ],
+)
+def test_api_replies_follow_the_id_rules(document: dict[str, Any]) -> None:
+    with pytest.raises(PayloadError, match=r"^data\.id must be at most 128"):
+        parse_sent_message(document)
+    with pytest.raises(PayloadError, match=r"^id must be at most 128"):
+        parse_message_record(
+            document["data"] | {"attributes": MESSAGE_RECORD["data"]["attributes"]}
+        )
+
+
+# Where a required number is read: the builder and the field an error names.
+NUMBER_SHAPES: dict[str, tuple[Builder, str]] = {
+    "sms from": (lambda value: payloads.sms(from_=value), "data.attributes.from"),
+    "sms to": (lambda value: payloads.sms(to=value), "data.attributes.to"),
+    "legacy from": (lambda value: payloads.legacy_sms(from_=value), "from"),
+    "legacy to": (lambda value: payloads.legacy_sms(to=value), "to"),
+    "mms to": (lambda value: payloads.mms(payloads.jpegs(1), to=value), "data.attributes.to"),
+}
+GOOD_NUMBERS = [
+    ("12065550100", "12065550100"),
+    ("2065550100", "12065550100"),  # NANP without its leading 1: one form for both
+    ("+12065550100", "12065550100"),
+    ("+2065550100", "12065550100"),
+    (" 12065550100\n", "12065550100"),
+    ("447700900123", "447700900123"),
+    ("+447700900123", "447700900123"),
+    ("123456789012345", "123456789012345"),  # 15 digits, E.164's maximum
+    ("555", "555"),  # a short code
+    (12065550100, "12065550100"),
+    (2065550100, "12065550100"),
+    (999_999_999_999_999, "999999999999999"),
+    (100, "100"),
+]
+BAD_NUMBERS = [
+    "1234567890123456",  # 16 digits
+    "+1234567890123456",
+    "12",
+    "",
+    "   ",
+    "+",
+    "++12065550100",
+    "1+2065550100",
+    "+1 206 555 0100",
+    "1206-555-0100",
+    "\u0661\u0662\u0660\u0666\u0665\u0665\u0665\u0660\u0661\u0660\u0660",  # Arabic-Indic
+    "\uff11\uff12\uff10\uff16\uff15\uff15\uff15\uff10\uff11\uff10\uff10",  # full-width
+    "evil\nINFO fake log line",
+    "12065550100\nINFO fake log line",
+    "1" * 1_000_000,
+    10**15,
+    99,
+    0,
+    -12065550100,
+    True,
+    1.2065550100e10,
+    None,
+    ["12065550100"],
+]
+
+
+@pytest.mark.parametrize("shape", sorted(NUMBER_SHAPES))
+@pytest.mark.parametrize(("value", "number"), GOOD_NUMBERS)
+def test_numbers_within_the_rules_come_out_canonical(
+    shape: str, value: object, number: str
+) -> None:
+    build, field = NUMBER_SHAPES[shape]
+    message = inbound(build(value))
+
+    if field.endswith("from"):
+        assert (message.from_number, message.to_number) == (number, "12065550199")
+    else:
+        assert (message.from_number, message.to_number) == ("12065550100", number)
+
+
+def test_the_fast_path_takes_plain_digits_and_canonicalises_them() -> None:
+    fast = parsers._plain_sms(payloads.sms(from_="2065550100", to="123456789012345"))
+
+    assert fast is not None
+    assert (fast.from_number, fast.to_number) == ("12065550100", "123456789012345")
+    # What is not plain digits ("+", padding, JSON numbers) is the general path's.
+    for value in ("+12065550100", " 12065550100", 12065550100):
+        assert parsers._plain_sms(payloads.sms(from_=value)) is None
+
+
+@pytest.mark.parametrize("shape", sorted(NUMBER_SHAPES))
+@pytest.mark.parametrize("value", BAD_NUMBERS)
+def test_numbers_beyond_the_rules(shape: str, value: object) -> None:
+    build, field = NUMBER_SHAPES[shape]
+
+    error = refused(build(value), f"^{field} must be a phone number of 3 to 15 digits")
+
+    # Nothing of the untrusted text reaches the message (it goes to a log).
+    assert "fake log line" not in str(error)
+    assert "evil" not in str(error)
+    assert "1206" not in str(error)
+
+
+@pytest.mark.parametrize("value", BAD_NUMBERS)
+def test_optional_numbers_beyond_the_rules_count_as_absent(value: object) -> None:
+    parsed = delivery_receipt(payloads.legacy_receipt(**{"from": value, "to": "2065550100"}))
+
+    assert parsed.from_number is None
+    assert parsed.to_number == "12065550100"
+
+
+def test_record_numbers_follow_the_rules() -> None:
+    record = parse_message_record(with_attributes(MESSAGE_RECORD, to="+2065550100"))
+
+    assert record.to_number == "12065550100"
+    assert {(r.from_number, r.to_number) for r in record.delivery_receipts} == {
+        ("12065550199", "12065550100")
+    }
+    with pytest.raises(PayloadError, match=r"^attributes\.from must be a phone number"):
+        parse_message_record(with_attributes(MESSAGE_RECORD, **{"from": "1" * 16}))
+
+
+def test_account_numbers_follow_the_rules() -> None:
+    page = parse_numbers_page(
+        {
+            "data": [
+                {"id": "2065550199", "type": "number", "attributes": {"value": "+2065550199"}},
+                {"id": 12065550188, "type": "number", "attributes": {"value": "1" * 16}},
+            ]
+        }
+    )
+
+    assert [number.number for number in page.items] == ["12065550199", "12065550188"]
+    with pytest.raises(PayloadError, match=r"data\[0\] has no number"):
+        parse_numbers_page({"data": [{"id": "12\n", "attributes": {"value": "evil"}}]})
+
+
+# _int: what it checks is what it converts.
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("\x1c12", 12),  # str.strip() removes \x1c, int() does not
+        ("\x1f12\x1d", 12),
+        (" 12 ", 12),
+        ("12\n", 12),
+        ("\u0661\u0662", None),  # Arabic-Indic digits
+        ("\uff11\uff12", None),  # full-width digits
+        ("\u00b2", None),  # a superscript is a digit to str.isdigit()
+        ("+12", 12),
+        ("-12", -12),
+        ("1_000", None),
+        ("9" * 18, 10**18 - 1),
+        ("9" * 19, None),
+        ("\x1c" + "9" * 19, None),
+        (10**18, None),
+        (-(10**18), None),
+        (True, None),
+        (1.0, None),
+    ],
+)
+def test_int_converts_exactly_what_it_checked(value: object, expected: int | None) -> None:
+    assert parsers._int(value) == expected
+    message = inbound(
+        with_attributes(INBOUND_SMS, amount_nanodollars=value, message_encoding=value)
+    )
+    assert (message.amount_nanodollars, message.message_encoding) == (expected, expected)
+    parsed = delivery_receipt(payloads.receipt(status_code=value))
+    assert parsed.status_code == expected
+    record = parse_message_record(with_attributes(MESSAGE_RECORD, amount_nanodollars=value))
+    assert record.amount_nanodollars == expected
+    media = inbound(payloads.mms([payloads.media_entry(0, file_size=value)])).media
+    assert [item.file_size for item in media] == [expected]
+    (error,) = parse_errors({"errors": [{"status": value, "code": value}]})
+    assert (error.status, error.code) == (expected, expected)
+
+
+# Receipts
+
+
+@pytest.mark.parametrize("level", [1, 2, "1", " 2 ", "\x1c2", None, ABSENT])
+@pytest.mark.parametrize("build", [payloads.receipt, payloads.legacy_receipt])
+def test_receipt_levels_within_the_rules(build: Any, level: object) -> None:
+    parsed = delivery_receipt(build(level=level))
+
+    assert parsed.level == (None if level in (None, ABSENT) else int(str(level).strip()))
+
+
+@pytest.mark.parametrize("level", ["high", 3, 0, -1, "0", "3", 2.0, True, "", [2], {"level": 2}])
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [(payloads.receipt, "data.attributes."), (payloads.legacy_receipt, "attributes.")],
+)
+def test_receipt_levels_beyond_the_rules(build: Any, field: str, level: object) -> None:
+    refused(build(level=level), f"^{field}level must be 1 or 2")
+
+
+@pytest.mark.parametrize("status", [ABSENT, None, "", "   ", 7, ["sent"], "s" * 65, "sent\nINFO x"])
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [(payloads.receipt, "data.attributes."), (payloads.legacy_receipt, "attributes.")],
+)
+def test_receipt_status_is_required(build: Any, field: str, status: object) -> None:
+    refused(build(status=status), f"^{field}status must be a non-empty text of at most 64")
+
+
+def test_the_forged_receipt_of_issue_11_is_refused() -> None:
+    forged: dict[str, Any] = {
+        "data": {"type": "delivery_receipt", "id": "mdr2-x", "attributes": {"level": "high"}}
+    }
+
+    refused(forged, "^data.attributes.status must be")
+    forged["data"]["attributes"]["status"] = "delivered"
+    refused(forged, "^data.attributes.level must be 1 or 2, got 'high'")
+
+
+def test_receipt_free_texts_are_bounded() -> None:
+    parsed = delivery_receipt(
+        payloads.receipt(
+            status=" " + "s" * 64 + " ", status_code_description="d" * 300, body="b" * 10_001
+        )
+    )
+
+    assert parsed.status == "s" * 64
+    assert parsed.status_description == "d" * 256
+    assert parsed.body is None
+    assert delivery_receipt(payloads.receipt(body="b" * 10_000)).body == "b" * 10_000
+
+
+def test_receipts_in_a_record_that_break_the_rules_are_left_out() -> None:
+    good = MESSAGE_RECORD["data"]["attributes"]["delivery_receipts"]
+    payload = with_attributes(
+        MESSAGE_RECORD,
+        delivery_receipts=[
+            {"level": "high", "status": "delivery success"},
+            {"level": 1, "status": ""},
+            {"level": 1},
+            good[0],
+            {"level": 3, "status": "smsc submit"},
+            good[1],
+        ],
+    )
+
+    record = parse_message_record(payload)
+
+    assert record.delivery_receipts == parse_message_record(MESSAGE_RECORD).delivery_receipts
+    assert record.message_id == "mdr2-39cadeace66e11e7aff806cd7f24ba2d"
+
+
+# Media
+
+
+class Tripwire(dict[str, Any]):
+    """A media entry the parser must never look at (it already has enough)."""
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the parser looked past its media bound")
+
+
+class TripwireList(list[Any]):
+    """A list that fails when iterated past its first `limit` items."""
+
+    def __init__(self, items: list[Any], limit: int) -> None:
+        super().__init__(items)
+        self.limit = limit
+
+    def __iter__(self) -> Iterator[Any]:
+        for index, item in enumerate(super().__iter__()):
+            if index == self.limit:
+                raise AssertionError("the parser looked past its media bound")
+            yield item
+
+
+def test_media_bound_is_ten() -> None:
+    assert MAX_MEDIA_ITEMS == 10
+
+
+@pytest.mark.parametrize("count", [0, 1, 9, 10, 11, 11_000])
+@pytest.mark.parametrize("related", [True, False])
+def test_included_media_is_bounded(count: int, related: bool) -> None:
+    message = inbound(payloads.mms(payloads.jpegs(count), related=related))
+
+    assert [item.url for item in message.media] == [
+        f"https://s/IMG_{index:04}.jpg" for index in range(min(count, MAX_MEDIA_ITEMS))
+    ]
+    assert message.is_mms
+
+
+@pytest.mark.parametrize("count", [0, 1, 9, 10, 11, 11_000])
+def test_media_urls_are_bounded(count: int) -> None:
+    urls = [f"https://s/{index}.jpg" for index in range(count)]
+
+    message = inbound(payloads.legacy_mms(urls))
+    record = parse_message_record(with_attributes(MESSAGE_RECORD, media_urls=urls))
+
+    assert [item.url for item in message.media] == urls[:MAX_MEDIA_ITEMS]
+    assert list(record.media_urls) == urls[:MAX_MEDIA_ITEMS]
+
+
+def test_the_parser_stops_looking_once_it_has_ten_media_items() -> None:
+    entries = [*payloads.jpegs(MAX_MEDIA_ITEMS), Tripwire(payloads.media_entry(99))]
+    assert len(inbound(payloads.mms(entries, related=False)).media) == MAX_MEDIA_ITEMS
+
+    urls = [f"https://s/{index}.jpg" for index in range(MAX_MEDIA_ITEMS + 5)]
+    message = parsers._any_callback(payloads.legacy_mms(TripwireList(urls, MAX_MEDIA_ITEMS)))
+    assert isinstance(message, InboundMessage)
+    assert len(message.media) == MAX_MEDIA_ITEMS
+
+
+def test_layout_parts_and_skipped_items_do_not_count() -> None:
+    smil = [
+        payloads.media_entry(100 + index, mime_type=mime_type, url=f"https://s/{index}.smil")
+        for index, mime_type in enumerate(
+            ["application/smil", "APPLICATION/SMIL+XML", "application/smil; charset=utf-8"]
+        )
+    ]
+    broken = [payloads.media_entry(200, url="ftp://s/a.jpg"), payloads.media_entry(201, url=None)]
+
+    message = inbound(payloads.mms([*smil, *broken, *payloads.jpegs(12)]))
+
+    assert [item.url for item in message.media] == [
+        f"https://s/IMG_{index:04}.jpg" for index in range(MAX_MEDIA_ITEMS)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://s/a.jpg", True),
+        ("http://127.0.0.1:8080/media/m-1", True),
+        ("HTTPS://S/A.JPG", True),
+        ("https://<temporary storage>/...", True),
+        ("https://s/" + "a" * (4096 - 10), True),
+        ("https://s/" + "a" * (4096 - 9), False),
+        ("ftp://s/a.jpg", False),
+        ("javascript:alert(1)", False),
+        ("file:///etc/passwd", False),
+        ("//s/a.jpg", False),
+        ("https://", False),
+        ("https:// s", False),
+        ("https://s/a\nINFO fake", False),
+        ("", False),
+        (7, False),
+    ],
+)
+def test_media_urls_must_be_http(url: object, kept: bool) -> None:
+    included = inbound(payloads.mms([payloads.media_entry(0, url=url)])).media
+    listed = inbound(payloads.legacy_mms([url])).media
+
+    assert [item.url for item in included] == ([url] if kept else [])
+    assert [item.url for item in listed] == ([url] if kept else [])
+
+
+@pytest.mark.parametrize(
+    ("file_name", "expected"),
+    [
+        ("IMG_0001.jpg", "IMG_0001.jpg"),
+        ("n" * 255, "n" * 255),
+        ("n" * 256, None),
+        ("a\nb.jpg", None),
+        ("", None),
+        (12, None),
+    ],
+)
+def test_media_file_names_are_bounded(file_name: object, expected: str | None) -> None:
+    (item,) = inbound(payloads.mms([payloads.media_entry(0, file_name=file_name)])).media
+
+    assert item.file_name == expected
+
+
+@pytest.mark.parametrize(
+    ("mime_type", "expected"),
+    [
+        ("image/jpeg", "image/jpeg"),
+        ("image/svg+xml", "image/svg+xml"),
+        ("application/vnd.wap.multipart.related", "application/vnd.wap.multipart.related"),
+        ("a/" + "b" * 125, "a/" + "b" * 125),  # 127 characters
+        ("a/" + "b" * 126, None),
+        ("image", None),
+        ("image/", None),
+        ("/jpeg", None),
+        ("image/jpeg; name=a.jpg", None),
+        ("image/jpeg\n", None),
+        (" image/jpeg", None),
+        ("image/jp eg", None),
+        ("image/jpeg/x", None),
+    ],
+)
+def test_media_types_must_look_like_one(mime_type: str, expected: str | None) -> None:
+    (item,) = inbound(payloads.mms([payloads.media_entry(0, mime_type=mime_type)])).media
+
+    assert item.mime_type == expected
+
+
+def test_media_ids_follow_the_id_rules() -> None:
+    long_id = "m" * 129
+    entries = [
+        {**payloads.media_entry(0), "id": long_id},
+        {**payloads.media_entry(1), "id": "m-1\nx"},
+        {**payloads.media_entry(2), "id": " m-2 "},
+    ]
+    payload = payloads.mms(entries)
+    payload["data"]["relationships"]["media"]["data"] = [
+        {"id": long_id, "type": "media"},
+        {"id": "m-1\nx", "type": "media"},
+        {"id": "m-2", "type": "media"},
+    ]
+
+    assert [item.url for item in inbound(payload).media] == ["https://s/IMG_0002.jpg"]
+
+
+# Bodies
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda body: payloads.sms(body=body), "data.attributes."),
+        (lambda body: payloads.legacy_sms(body=body), ""),
+        (lambda body: payloads.mms(payloads.jpegs(1), body=body), "data.attributes."),
+    ],
+)
+def test_inbound_bodies_are_bounded(build: Any, field: str) -> None:
+    assert inbound(build("b" * 10_000)).body == "b" * 10_000
+
+    error = refused(build("b" * 10_001), f"^{field}body has 10001 characters, more than the 10000")
+    assert "bbb" not in str(error)
+
+
+def test_the_fast_path_takes_bodies_up_to_the_bound() -> None:
+    fast = parsers._plain_sms(payloads.sms(body="b" * 10_000))
+
+    assert fast is not None
+    assert fast.body == "b" * 10_000
+
+
 # Property tests: whatever arrives, the parsers raise PayloadError or return a model.
 
 json_values = st.recursive(
@@ -588,6 +1133,21 @@ plausible_values = st.one_of(
             12065550100,
             [],
             {},
+            # At and beyond the bounds of ids, numbers, levels, bodies and media.
+            "a" * 128,
+            "a" * 129,
+            "mdr2-1\nINFO fake log line",
+            "2065550100",
+            "+12065550100",
+            "1" * 15,
+            "1" * 16,
+            "\x1c12",
+            "\u0661\u0662",
+            "high",
+            3,
+            "b" * 10_001,
+            "https://s/a.jpg",
+            "ftp://s/a.jpg",
         ]
     ),
 )

@@ -18,6 +18,7 @@ from .errors import (
     PayloadError,
 )
 from .models import (
+    MAX_MEDIA_ITEMS,
     OPTED_OUT_CODE,
     CallbackType,
     DeliveryReceipt,
@@ -33,6 +34,7 @@ from .parsers import parse_callback, parse_json, parse_message_record
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "MAX_MEDIA_ITEMS",
     "OPTED_OUT_CODE",
     "CallbackType",
     "DeliveryReceipt",

@@ -5,6 +5,9 @@ from datetime import datetime
 from enum import StrEnum
 
 OPTED_OUT_CODE = 1110
+# Media items one message keeps: a real MMS has a few parts; a forged callback could list
+# thousands, and each is downloaded and published.
+MAX_MEDIA_ITEMS = 10
 DELIVERED_CODE = 1004
 _DELIVERED_STATUSES = frozenset({"delivery success", "delivered"})
 _FAILED_STATUSES = frozenset(
@@ -62,7 +65,11 @@ class MediaItem:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InboundMessage:
-    """An SMS or MMS that Flowroute posted to the message callback."""
+    """An SMS or MMS that Flowroute posted to the message callback.
+
+    The parser bounds what comes from outside: the id, both numbers (digits, in
+    canonical_number's form), the body and at most MAX_MEDIA_ITEMS media items.
+    """
 
     message_id: str
     from_number: str
