@@ -128,6 +128,23 @@ async def test_hosted_media_served_then_gone(
     assert not await hass.async_add_executor_job(stored.exists)
 
 
+async def test_hosted_media_are_never_a_page_on_home_assistants_origin(
+    hass: HomeAssistant, media_host: MediaHost, hass_client_no_auth
+) -> None:
+    # Whoever has the link gets the file: a browser must neither sniff it nor run it.
+    token = await media_host.async_add(
+        MediaFile(content=b"<svg onload=alert(1)>", content_type="image/gif", file_name="x.gif"),
+        timedelta(hours=1),
+    )
+    client = await hass_client_no_auth()
+    response = await client.get(URL_PATH.format(token=token))
+    assert response.status == 200
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "sandbox"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Robots-Tag"] == "noindex"
+
+
 async def test_hosted_media_survive_a_restart(hass: HomeAssistant, media_host: MediaHost) -> None:
     token = await media_host.async_add(
         MediaFile(content=b"GIF89a", content_type="image/gif", file_name="g.gif"),

@@ -1,41 +1,58 @@
 """Inbound MMS media: save it under caps when it arrives, find it again, serve it.
 
 Flowroute's inbound media URLs are temporary, so the pictures of an MMS are saved to
-`<local media dir>/flowroute/<entry_id>/<YYYY-MM-DD>/<message_id>-<n>-<name>.<ext>`
-(UTC day of the download). Two caps bound the disk use: one per item and one per entry
-and UTC day, counted in a small store so that a restart does not reset the day. Failed or
-refused downloads keep the remote URL: the event still tells where the media was.
+`<local media dir>/flowroute/<entry_id>/<YYYY-MM-DD>/<id>-<hash>-<n>-<name>.<ext>` (UTC day
+of the download; `<hash>`: the first 8 hex digits of the SHA-256 of the raw message id, so
+two ids that clean to the same text never share a name). Anyone who knows the webhook URL
+can post an MMS, so the URLs are fetched through safe_fetch (https, public addresses, the
+API's own origin trusted), on a small session of the entry's own, a few at a time. The
+disk use is bounded per item, and per entry and UTC day in bytes (each file counts at
+least MIN_FILE_BYTES) and in files, counted in a small store so that a restart does not
+reset the day; day folders older than the retention option are deleted once a day.
+Failed or refused downloads keep the remote URL: the event still tells where the media was.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import mimetypes
 import re
+import secrets
+import shutil
 import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 import aiohttp
 from aiohttp import web
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.const import EVENT_HOMEASSISTANT_CLOSE
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
+from homeassistant.util.ssl import get_default_context
 from yarl import URL
 
+from .api import DEFAULT_BASE_URL
 from .const import (
+    CONF_BASE_URL,
     CONF_DOWNLOAD_MEDIA,
     CONF_MEDIA_MAX_DAY_MB,
     CONF_MEDIA_MAX_ITEM_MB,
+    CONF_MEDIA_RETENTION_DAYS,
     DEFAULT_MEDIA_MAX_DAY_MB,
     DEFAULT_MEDIA_MAX_ITEM_MB,
+    DEFAULT_MEDIA_RETENTION_DAYS,
     DOMAIN,
     LOGGER,
 )
 from .messages import ReceivedMedia
+from .safe_fetch import GuardedSession, RefusedError
 from .storage import INBOUND_MEDIA, entry_store
 
 if TYPE_CHECKING:
@@ -47,10 +64,20 @@ if TYPE_CHECKING:
 BYTES_PER_MB: Final = 1_000_000
 MEDIA_SUBDIR: Final = "flowroute"
 VIEW_URL: Final = "/api/flowroute/inbound_media/{entry_id}/{day}/{file_name}"
-DOWNLOAD_TIMEOUT: Final = 120.0
+DOWNLOAD_TIMEOUT: Final = 120.0  # per item, the wait for a free download slot included
+# An empty file still costs a file and a folder entry: every file counts at least this.
+MIN_FILE_BYTES: Final = 16_000
+MAX_FILES_PER_DAY: Final = 500  # per entry and UTC day
+# The entry's own session (never Home Assistant's shared one): a flood of MMS waits here.
+PARALLEL_DOWNLOADS: Final = 4
+CONNECTIONS: Final = 4
+CONNECTIONS_PER_HOST: Final = 2
+RETENTION_CHECK_INTERVAL: Final = timedelta(days=1)
 _CHUNK: Final = 64 * 1024
 _MAX_STEM: Final = 60
 _MAX_ID: Final = 80
+_ID_HASH_DIGITS: Final = 8
+_MAX_NAME_TRIES: Final = 100
 
 # Identifier parts: what this module writes, and nothing a path could escape with.
 _ENTRY_ID_RE: Final = re.compile(r"^[A-Za-z0-9_]{1,64}$")
@@ -124,9 +151,10 @@ def is_inline_type(mime_type: str) -> bool:
 
 
 def safe_file_name(message_id: str, index: int, file_name: str | None, mime_type: str) -> str:
-    """Build `<message_id>-<n>-<stem><ext>` from untrusted parts; the type sets the extension."""
+    """Build `<id>-<hash>-<n>-<stem><ext>` from untrusted parts; the type sets the extension."""
     prefix = _clean(message_id, _MAX_ID, "message")
-    return f"{prefix}-{index}-{_stem(file_name)}{_extension(mime_type)}"
+    digest = hashlib.sha256(message_id.encode()).hexdigest()[:_ID_HASH_DIGITS]
+    return f"{prefix}-{digest}-{index}-{_stem(file_name)}{_extension(mime_type)}"
 
 
 def _clean(value: str, limit: int, fallback: str) -> str:
@@ -183,40 +211,79 @@ def _remote(item: MediaItem) -> ReceivedMedia:
     )
 
 
+@dataclass(slots=True)
+class _Reservation:
+    """What one download counts against its day so far."""
+
+    day: str
+    size: int
+
+
 class _DailyUsage:
-    """Bytes saved per UTC day for one entry, kept in a store across restarts."""
+    """Bytes and files saved per UTC day for one entry, kept in a store across restarts."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         self._store: Store[dict[str, Any]] = entry_store(hass, entry_id, INBOUND_MEDIA, 1)
         self._day = ""
-        self._used = 0
+        self._bytes = 0
+        self._files = 0
         self._loaded = False
         self._lock = asyncio.Lock()
+        self.dirty = False
 
     async def async_load(self) -> None:
         async with self._lock:
             if self._loaded:
                 return
             stored = await self._store.async_load() or {}
-            day, used = stored.get("day"), stored.get("bytes")
-            if isinstance(day, str) and isinstance(used, int):
-                self._day, self._used = day, used
+            day, used, files = stored.get("day"), stored.get("bytes"), stored.get("files", 0)
+            if isinstance(day, str) and isinstance(used, int) and isinstance(files, int):
+                self._day, self._bytes, self._files = day, used, files
             self._loaded = True
 
-    @property
-    def used(self) -> int:
-        """Bytes saved today (a new UTC day starts at zero)."""
+    def _roll(self) -> None:
+        """Start a new UTC day at zero."""
         today = _today()
         if self._day != today:
-            self._day, self._used = today, 0
-        return self._used
+            self._day, self._bytes, self._files = today, 0, 0
 
-    def add(self, size: int) -> None:
-        _ = self.used  # roll over first
-        self._used += size
+    @property
+    def bytes(self) -> int:
+        """Bytes counted today."""
+        self._roll()
+        return self._bytes
+
+    @property
+    def files(self) -> int:
+        """Files counted today."""
+        self._roll()
+        return self._files
+
+    def reserve(self, size: int) -> _Reservation:
+        """Count one more file of `size` bytes today."""
+        self._roll()
+        self._files += 1
+        self._bytes += size
+        self.dirty = True
+        return _Reservation(self._day, size)
+
+    def grow(self, reservation: _Reservation, size: int) -> None:
+        """Count `size` bytes for the file instead of what it had reserved."""
+        if reservation.day == self._day:
+            self._bytes += size - reservation.size
+            self.dirty = True
+        reservation.size = size
+
+    def release(self, reservation: _Reservation) -> None:
+        """Forget a file that was not kept (a past day is left as it was)."""
+        if reservation.day == self._day:
+            self._files -= 1
+            self._bytes -= reservation.size
+            self.dirty = True
 
     async def async_save(self) -> None:
-        await self._store.async_save({"day": self._day, "bytes": self._used})
+        self.dirty = False
+        await self._store.async_save({"day": self._day, "bytes": self._bytes, "files": self._files})
 
 
 def _today() -> str:
@@ -227,11 +294,71 @@ class MediaDownloader:
     """Saves the media of an entry's inbound MMS, within the entry's caps."""
 
     def __init__(self, hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
-        """Use Home Assistant's shared session; caps come from the entry's options."""
+        """Fetch through a guarded session of the entry's own; caps come from its options.
+
+        Use async_create: it also starts what the downloader runs for the entry.
+        """
         self._hass = hass
         self._entry = entry
-        self._session = async_get_clientsession(hass)
+        self._session = GuardedSession(
+            entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
+            ssl_context=get_default_context(),
+            limit=CONNECTIONS,
+            limit_per_host=CONNECTIONS_PER_HOST,
+        )
+        self._slots = asyncio.Semaphore(PARALLEL_DOWNLOADS)
         self._usage = _DailyUsage(hass, entry.entry_id)
+
+    @classmethod
+    async def async_create(
+        cls, hass: HomeAssistant, entry: FlowrouteConfigEntry
+    ) -> MediaDownloader:
+        """Return the entry's started downloader; unloading the entry stops it."""
+        downloader = cls(hass, entry)
+        await downloader.async_start()
+        return downloader
+
+    async def async_start(self) -> None:
+        """Load today's usage, delete expired media now and daily; stop with the entry."""
+        await self._usage.async_load()
+        entry, hass = self._entry, self._hass
+        entry.async_on_unload(self.async_close)
+        # Entries are not unloaded when Home Assistant stops: close the session then too.
+        entry.async_on_unload(
+            hass.bus.async_listen(EVENT_HOMEASSISTANT_CLOSE, self._async_close_at_exit)
+        )
+        entry.async_on_unload(
+            async_track_time_interval(
+                hass,
+                self._async_on_interval,
+                RETENTION_CHECK_INTERVAL,
+                name=f"{DOMAIN} media retention",
+                cancel_on_shutdown=True,
+            )
+        )
+        self._async_start_deleting_expired()
+
+    async def async_close(self) -> None:
+        """Save what today's usage holds and close the session."""
+        if self._usage.dirty:
+            await self._usage.async_save()
+        await self._session.close()
+
+    async def _async_close_at_exit(self, _: Event) -> None:
+        await self.async_close()
+
+    @callback
+    def _async_on_interval(self, _: datetime) -> None:
+        self._async_start_deleting_expired()
+
+    @callback
+    def _async_start_deleting_expired(self) -> None:
+        # An entry task, not a background one: unloading the entry waits for it to end.
+        self._entry.async_create_task(
+            self._hass,
+            self.async_delete_expired(),
+            f"{DOMAIN} media retention {self._entry.entry_id}",
+        )
 
     @property
     def item_limit(self) -> int:
@@ -245,6 +372,23 @@ class MediaDownloader:
         limit = self._entry.options.get(CONF_MEDIA_MAX_DAY_MB, DEFAULT_MEDIA_MAX_DAY_MB)
         return int(float(limit) * BYTES_PER_MB)
 
+    @property
+    def retention_days(self) -> int:
+        """Days a day folder is kept after its day (0: forever)."""
+        days = self._entry.options.get(CONF_MEDIA_RETENTION_DAYS, DEFAULT_MEDIA_RETENTION_DAYS)
+        return int(days)
+
+    async def async_delete_expired(self) -> None:
+        """Delete the entry's day folders whose whole day is older than the retention."""
+        days = self.retention_days
+        if days <= 0:
+            return
+        oldest_kept = dt_util.utcnow().date() - timedelta(days=days)
+        folder = media_root(self._hass) / self._entry.entry_id
+        deleted = await self._hass.async_add_executor_job(delete_days_before, folder, oldest_kept)
+        if deleted:
+            LOGGER.debug("Deleted %d days of received media older than %d days", deleted, days)
+
     async def async_download(self, message: InboundMessage) -> tuple[ReceivedMedia, ...]:
         """Save each media part; parts that fail or are refused keep only their URL.
 
@@ -253,8 +397,6 @@ class MediaDownloader:
         """
         if not self._entry.options.get(CONF_DOWNLOAD_MEDIA, True):
             return remote_media(message)
-        await self._usage.async_load()
-        used_before = self._usage.used
         results: list[ReceivedMedia] = []
         parts = [item for item in message.media if not _is_layout(item)]
         for index, item in enumerate(parts, start=1):
@@ -263,7 +405,7 @@ class MediaDownloader:
                 results.append(_remote(item))
             else:
                 results.append(await self._async_save_item(message, index, item))
-        if self._usage.used != used_before:
+        if self._usage.dirty:
             await self._usage.async_save()
         return tuple(results)
 
@@ -272,10 +414,12 @@ class MediaDownloader:
     ) -> ReceivedMedia:
         """Save one part; on any failure log why (never the URL's token) and keep the URL."""
         try:
-            async with asyncio.timeout(DOWNLOAD_TIMEOUT):
+            async with asyncio.timeout(DOWNLOAD_TIMEOUT), self._slots:
                 return await self._async_fetch(message, index, item)
         except _DownloadError as err:
             reason = str(err)
+        except RefusedError as err:
+            reason = f"refused: {err}"
         except TimeoutError:
             reason = "timed out"
         except (aiohttp.ClientError, ValueError) as err:
@@ -303,64 +447,141 @@ class MediaDownloader:
             name = safe_file_name(
                 message.message_id, index, item.file_name, mime_type or "application/octet-stream"
             )
-            target = media_root(self._hass) / self._entry.entry_id / day / name
-            size = await self._async_stream(response, target)
+            folder = media_root(self._hass) / self._entry.entry_id / day
+            target, size = await self._async_stream(response, folder, name)
         return ReceivedMedia(
             url=item.url,
             mime_type=mime_type,
             file_name=item.file_name,
             file_size=size,
             local_path=str(target),
-            media_content_id=media_content_id(self._entry.entry_id, f"{day}/{name}"),
+            media_content_id=media_content_id(self._entry.entry_id, f"{day}/{target.name}"),
         )
 
-    async def _async_stream(self, response: aiohttp.ClientResponse, target: Path) -> int:
-        """Write the body to `target` under both caps; leave nothing behind on failure."""
-        if (declared := response.content_length) is not None:
-            self._check_caps(declared, declared)
-        partial = target.with_name(target.name + ".part")
-        handle = await self._hass.async_add_executor_job(_open_new, partial)
+    async def _async_stream(
+        self, response: aiohttp.ClientResponse, folder: Path, name: str
+    ) -> tuple[Path, int]:
+        """Write the body under `name` (or a free variant) in `folder`, under the caps.
+
+        Returns the file and its size; leaves nothing behind on failure.
+        """
+        reservation = self._reserve(response.content_length)
+        try:
+            handle, partial = await self._hass.async_add_executor_job(_open_part, folder, name)
+        except BaseException:
+            self._usage.release(reservation)
+            raise
         size = 0
         try:
             async for chunk in response.content.iter_chunked(_CHUNK):
-                self._check_caps(size + len(chunk), len(chunk))
-                # Counted as it streams, so concurrent downloads share the day's cap.
-                self._usage.add(len(chunk))
                 size += len(chunk)
+                # Counted as it streams, so concurrent downloads share the day's cap.
+                self._grow(reservation, size)
                 await self._hass.async_add_executor_job(handle.write, chunk)
-            await self._hass.async_add_executor_job(_finish, handle, partial, target)
+            target = await self._hass.async_add_executor_job(_finish, handle, partial, folder, name)
         except BaseException:
             # Nothing is kept, so nothing counts against the day.
-            self._usage.add(-size)
+            self._usage.release(reservation)
             await self._hass.async_add_executor_job(_discard, handle, partial)
             raise
-        return size
+        return target, size
 
-    def _check_caps(self, item_size: int, adding: int) -> None:
-        """Raise unless an item of `item_size` fits and `adding` more bytes fit in the day."""
-        item_limit, day_limit = self.item_limit, self.day_limit
-        if item_size > item_limit:
+    def _reserve(self, declared: int | None) -> _Reservation:
+        """Count a new file (at least MIN_FILE_BYTES) today, or raise if a cap is reached."""
+        if declared is not None:
+            self._check_item(declared)
+        if self._usage.files >= MAX_FILES_PER_DAY:
+            raise _DownloadError(f"the daily limit of {MAX_FILES_PER_DAY} files is reached")
+        charge = max(declared or 0, MIN_FILE_BYTES)
+        self._check_day(charge)
+        return self._usage.reserve(charge)
+
+    def _grow(self, reservation: _Reservation, size: int) -> None:
+        """Count a file that streamed to `size` bytes, or raise if a cap is passed."""
+        self._check_item(size)
+        if size > reservation.size:
+            self._check_day(size - reservation.size)
+            self._usage.grow(reservation, size)
+
+    def _check_item(self, size: int) -> None:
+        item_limit = self.item_limit
+        if size > item_limit:
             raise _DownloadError(
-                f"{item_size / BYTES_PER_MB:.1f} MB is over the per-item limit "
+                f"{size / BYTES_PER_MB:.1f} MB is over the per-item limit "
                 f"of {item_limit / BYTES_PER_MB:g} MB"
             )
-        if self._usage.used + adding > day_limit:
+
+    def _check_day(self, adding: int) -> None:
+        day_limit = self.day_limit
+        if self._usage.bytes + adding > day_limit:
             raise _DownloadError(f"the daily limit of {day_limit / BYTES_PER_MB:g} MB is reached")
 
 
-def _open_new(path: Path) -> BinaryIO:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.open("wb")
+def _open_part(folder: Path, name: str) -> tuple[BinaryIO, Path]:
+    """Create this download's own partial file (hidden from browsing and serving)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"{name}.{secrets.token_hex(8)}.part"
+    return partial.open("xb"), partial
 
 
-def _finish(handle: BinaryIO, partial: Path, target: Path) -> None:
+def _finish(handle: BinaryIO, partial: Path, folder: Path, name: str) -> Path:
+    """Move the partial file to `name`, or a free variant: never over an existing file."""
     handle.close()
-    partial.replace(target)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    candidates = [name, *(f"{stem}-{n}{suffix}" for n in range(2, _MAX_NAME_TRIES + 1))]
+    for candidate in candidates:
+        target = folder / candidate
+        try:
+            # Claims the name: of two downloads that want it, only one gets it.
+            target.open("xb").close()
+        except FileExistsError:
+            continue
+        try:
+            partial.replace(target)
+        except OSError:
+            target.unlink(missing_ok=True)
+            raise
+        return target
+    partial.unlink(missing_ok=True)
+    raise _DownloadError("no free file name")
 
 
 def _discard(handle: BinaryIO, partial: Path) -> None:
     handle.close()
     partial.unlink(missing_ok=True)
+
+
+def delete_days_before(folder: Path, oldest_kept: date) -> int:
+    """Delete the day folders in `folder` dated before `oldest_kept`; return how many.
+
+    Blocking: run it in the executor. Anything else in `folder` is left alone.
+    """
+    try:
+        children = list(folder.iterdir())
+    except FileNotFoundError:
+        return 0
+    except OSError as err:
+        LOGGER.warning("Could not look for expired received media: %s", err.strerror or err)
+        return 0
+    deleted = 0
+    for child in children:
+        if not _DAY_RE.match(child.name) or child.is_symlink() or not child.is_dir():
+            continue
+        try:
+            day = date.fromisoformat(child.name)
+        except ValueError:
+            continue
+        if day >= oldest_kept:
+            continue
+        try:
+            shutil.rmtree(child)
+        except OSError as err:
+            LOGGER.warning(
+                "Could not delete received media of %s: %s", child.name, err.strerror or err
+            )
+            continue
+        deleted += 1
+    return deleted
 
 
 def locate(root: Path, entry_id: str, day: str, file_name: str) -> Path | None:

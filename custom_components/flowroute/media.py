@@ -191,7 +191,13 @@ class MediaView(HomeAssistantView):
         return web.Response(
             body=content,
             content_type=content_type,
-            headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"},
+            # Served on Home Assistant's origin to anyone with the link: never as a page.
+            headers={
+                "Cache-Control": "no-store",
+                "X-Robots-Tag": "noindex",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "sandbox",
+            },
         )
 
 
