@@ -7,15 +7,19 @@ real webhook (the simulator's callbacks), sends go to the simulator over HTTP.
 from __future__ import annotations
 
 import asyncio
+import logging
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
+from custom_components.flowroute import opt_out as opt_out_module
 from custom_components.flowroute.const import (
     CONF_HELP_REPLY,
     CONF_START_REPLY,
@@ -28,7 +32,7 @@ from custom_components.flowroute.opt_out import OptOutList, OptOutReason
 from simulator.faults import Fault, FaultKind, FaultTarget
 from simulator.receipts import ReceiptRule
 
-from .conftest import DID_1, DID_2, contact
+from .conftest import DID_1, DID_2, WEBHOOK_ID, contact
 
 if TYPE_CHECKING:
     from homeassistant.core import Event, HomeAssistant
@@ -74,6 +78,11 @@ def _opted_out(entry: MockConfigEntry, did: str, number: str = HANDSET) -> bool:
 
 def _sent_to(simulator: RunningSimulator, number: str) -> list[str]:
     return [m.body for m in simulator.state.sent_messages() if m.to_number == number]
+
+
+def _attempts_to(simulator: RunningSimulator, number: str) -> list[int | None]:
+    """Statuses of every send to `number` that reached the simulator, refused ones too."""
+    return [a.status for a in simulator.state.send_attempts if a.to_number == number]
 
 
 async def _wait_sent(simulator: RunningSimulator, number: str, count: int) -> list[str]:
@@ -242,6 +251,8 @@ async def test_receipt_with_1110_opts_out(
     with pytest.raises(ServiceValidationError):
         await _send(hass, to=HANDSET, message="Garage still open")
     assert len(_sent_to(simulator, HANDSET)) == 1
+    # Refused here: the second text never reached Flowroute.
+    assert _attempts_to(simulator, HANDSET) == [202]
 
 
 # Every send path
@@ -287,7 +298,8 @@ async def test_action_with_several_recipients_sends_to_the_others(
     assert blocked["message_id"] is None
     await simulator.idle()
     assert _sent_to(simulator, OTHER) == ["Storm warning"]
-    assert _sent_to(simulator, HANDSET) == []
+    # Not even tried: the simulator would have refused it with 1110 anyway.
+    assert _attempts_to(simulator, HANDSET) == []
     await hass.async_block_till_done()
     assert await _counter(hass, "messages_blocked") == "1"
 
@@ -304,6 +316,7 @@ async def test_legacy_notify_with_several_targets_sends_the_others_then_says_so(
     assert err.value.translation_placeholders["to"] == "+1 206 555 0100"
     await simulator.idle()
     assert _sent_to(simulator, OTHER) == ["x"]
+    assert _attempts_to(simulator, HANDSET) == []
 
 
 async def test_a_queued_message_is_dropped_when_its_recipient_opts_out(
@@ -321,8 +334,90 @@ async def test_a_queued_message_is_dropped_when_its_recipient_opts_out(
             await asyncio.sleep(0.05)
     await hass.async_block_till_done()
     assert _sent_to(simulator, HANDSET) == []
+    # Only the attempts Flowroute refused while it was down: none after the STOP.
+    assert set(_attempts_to(simulator, HANDSET)) == {503}
     assert await _counter(hass, "messages_blocked") == "1"
     assert await _counter(hass, "messages_failed") == "0"
+
+
+# One phone, however its number is written
+
+
+async def test_a_stop_from_a_number_without_its_leading_1_blocks_it(
+    hass: HomeAssistant,
+    listening: MockConfigEntry,
+    simulator: RunningSimulator,
+    public_url: str,
+    changes: list[Event],
+) -> None:
+    """Flowroute may post a North American number with 10 digits: still the same phone."""
+    stop = {
+        "data": {
+            "id": f"mdr2-{uuid.uuid4().hex}",
+            "type": "message",
+            "attributes": {
+                "body": "STOP",
+                "direction": "inbound",
+                "from": HANDSET[1:],
+                "to": DID_1,
+                "is_mms": False,
+                "timestamp": "2026-12-01T12:00:00.000Z",
+            },
+        }
+    }
+    session = async_get_clientsession(hass)
+    async with session.post(f"{public_url}/api/webhook/{WEBHOOK_ID}", json=stop) as response:
+        assert response.status == 200
+    await hass.async_block_till_done()
+    assert [(c.data["did"], c.data["number"]) for c in changes] == [(DID_1, HANDSET)]
+
+    with pytest.raises(ServiceValidationError) as err:
+        await _send(hass, to="+1 (206) 555-0100", message="hello")
+    assert err.value.translation_key == "opted_out"
+    # The simulator never saw that STOP: only the list kept the text from leaving.
+    assert simulator.state.send_attempts == []
+
+
+@pytest.mark.parametrize("written", ["2065550100", "1 206 555 0100", "+1 (206) 555-0100"])
+async def test_numbers_are_compared_in_one_form(
+    hass: HomeAssistant, config_entry: MockConfigEntry, written: str
+) -> None:
+    opt_outs = OptOutList(hass, config_entry)
+    await opt_outs.async_load()
+    assert opt_outs.async_set(f"+{DID_1}", written, opted_out=True, reason=OptOutReason.KEYWORD)
+    assert opt_outs.is_opted_out(DID_1, HANDSET)
+    assert opt_outs.is_opted_out(DID_1[1:], HANDSET[1:])
+    assert not opt_outs.async_set(DID_1, HANDSET, opted_out=True, reason=OptOutReason.ACTION)
+    assert [(o.did, o.number) for o in opt_outs.entries()] == [(DID_1, HANDSET)]
+    assert opt_outs.async_set(DID_1[1:], written, opted_out=False, reason=OptOutReason.KEYWORD)
+    assert opt_outs.entries() == []
+
+
+async def test_the_list_is_bounded_but_keeps_every_stop_to_the_entrys_numbers(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(opt_out_module, "MAX_OPT_OUTS", 2)
+    other_did = "12065550177"  # of the account, not configured in the entry
+    opt_outs = OptOutList(hass, config_entry)
+    await opt_outs.async_load()
+    keyword = OptOutReason.KEYWORD
+    assert opt_outs.async_set(other_did, HANDSET, opted_out=True, reason=keyword)
+    assert opt_outs.async_set(other_did, OTHER, opted_out=True, reason=keyword)
+    with caplog.at_level(logging.WARNING):
+        assert not opt_outs.async_set(other_did, "12065550122", opted_out=True, reason=keyword)
+    assert "holds 2 numbers, its limit" in caplog.text
+    assert not opt_outs.is_opted_out(other_did, "12065550122")
+    # Past the bound, a STOP to one of the entry's own numbers is still honoured.
+    assert opt_outs.async_set_all("12065550122", opted_out=True, reason=keyword) == [DID_1, DID_2]
+    assert opt_outs.is_opted_out(DID_1, "12065550122")
+    # Below the bound again, other numbers are recorded again.
+    assert opt_outs.async_set_all("12065550122", opted_out=False, reason=keyword) == [DID_1, DID_2]
+    assert opt_outs.async_set(other_did, OTHER, opted_out=False, reason=keyword)
+    assert opt_outs.async_set(other_did, "12065550122", opted_out=True, reason=keyword)
+    assert opt_outs.count(other_did) == 2
 
 
 # Actions
@@ -398,20 +493,24 @@ async def test_the_list_survives_a_reload_and_is_saved_promptly(
     assert (number, reason) == (HANDSET, "keyword")
     with pytest.raises(ServiceValidationError):
         await _send(hass, to=HANDSET, message="after the reload")
+    assert _attempts_to(simulator, HANDSET) == []
     assert await _counter(hass, "opted_out_recipients") == "1"
 
 
 async def test_the_list_is_loaded_at_start_up(
-    hass: HomeAssistant, config_entry: MockConfigEntry, hass_storage: dict[str, Any]
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator: RunningSimulator,
+    hass_storage: dict[str, Any],
 ) -> None:
-    # What a previous run saved, plus rows a hand edit broke.
+    # What a previous run saved; a number saved without its leading 1 is the same phone.
     hass_storage[STORE_KEY.format(entry_id=config_entry.entry_id)] = {
         "version": 1,
         "key": STORE_KEY.format(entry_id=config_entry.entry_id),
         "data": {
             "dids": {
-                DID_1: [[HANDSET, "keyword", 1_790_000_000.0], ["x"], [OTHER, "bogus", 1]],
-                DID_2: "not a list",
+                DID_1: [[HANDSET, "keyword", 1_790_000_000.0]],
+                DID_2[1:]: [[OTHER[1:], "action", 1_790_000_001]],
             }
         },
     }
@@ -419,11 +518,69 @@ async def test_the_list_is_loaded_at_start_up(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     opt_outs = config_entry.runtime_data.opt_outs
+    assert opt_outs.available
     assert [(o.did, o.number, o.reason) for o in opt_outs.entries()] == [
-        (DID_1, HANDSET, OptOutReason.KEYWORD)
+        (DID_1, HANDSET, OptOutReason.KEYWORD),
+        (DID_2, OTHER, OptOutReason.ACTION),
     ]
     with pytest.raises(ServiceValidationError):
         await _send(hass, to=HANDSET, message="hello")
+    with pytest.raises(ServiceValidationError):
+        await _send(hass, to=OTHER, message="hello", **{"from": DID_2})
+    # The simulator knows of no STOP here: only the list kept these from leaving.
+    assert simulator.state.send_attempts == []
+
+
+@pytest.mark.parametrize(
+    "dids",
+    [
+        pytest.param({DID_1: [[HANDSET, "keyword"]]}, id="short row"),
+        pytest.param({DID_1: [[HANDSET, "keyword", 1, "x"]]}, id="long row"),
+        pytest.param({DID_1: [[HANDSET, "bogus", 1]]}, id="unknown reason"),
+        pytest.param({DID_1: [[HANDSET, "keyword", "yesterday"]]}, id="time not a number"),
+        pytest.param({DID_1: [[HANDSET, "keyword", -1]]}, id="time before 1970"),
+        pytest.param({DID_1: [[HANDSET, "keyword", 1e300]]}, id="time after 9999"),
+        pytest.param({DID_1: [[12065550100, "keyword", 1]]}, id="number not text"),
+        pytest.param({DID_1: [["+1 206 555 0100", "keyword", 1]]}, id="number not digits"),
+        pytest.param({DID_1: [["", "keyword", 1]]}, id="empty number"),
+        pytest.param({DID_1: [HANDSET]}, id="row not a list"),
+        pytest.param({DID_1: [[[HANDSET], "keyword", 1]]}, id="number a list"),
+        pytest.param({DID_1: {HANDSET: "keyword"}}, id="rows not a list"),
+        pytest.param({"main line": []}, id="did not a number"),
+    ],
+)
+async def test_a_list_with_any_unreadable_row_is_unavailable(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    dids: dict[str, Any],
+) -> None:
+    key = STORE_KEY.format(entry_id=config_entry.entry_id)
+    good = [OTHER, "keyword", 1_790_000_000.0]
+    rows = dids.get(DID_1)
+    if isinstance(rows, list):  # the bad row among good ones
+        dids = {**dids, DID_1: [good, *rows]}
+    hass_storage[key] = {"version": 1, "key": key, "data": {"dids": dids}}
+    opt_outs = OptOutList(hass, config_entry)
+    await opt_outs.async_load()
+    assert not opt_outs.available
+
+
+async def test_numbers_saved_in_other_forms_load_in_one(
+    hass: HomeAssistant, config_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    key = STORE_KEY.format(entry_id=config_entry.entry_id)
+    rows = [
+        [HANDSET[1:], "keyword", 1_790_000_000.0],  # saved by 0.1.0 from a callback
+        ["447700900123", "action", 1_790_000_001],  # 12 digits: the lengths still add up
+    ]
+    hass_storage[key] = {"version": 1, "key": key, "data": {"dids": {DID_1: rows}}}
+    opt_outs = OptOutList(hass, config_entry)
+    await opt_outs.async_load()
+    assert opt_outs.available
+    assert opt_outs.is_opted_out(DID_1, HANDSET)
+    assert opt_outs.is_opted_out(DID_1, "447700900123")
+    assert opt_outs.latest(DID_1, 5) == ["447700900123", HANDSET]
 
 
 async def test_a_large_list_loads(

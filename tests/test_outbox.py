@@ -14,9 +14,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
+from homeassistant.util.file import WriteError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flowroute import outbox as outbox_module
@@ -35,9 +38,11 @@ from custom_components.flowroute.outbox import (
     OutboundMessage,
     Outbox,
     OutboxExpiredError,
+    OutboxNotSavedError,
+    RecipientOptedOutError,
     SlidingWindowLimiter,
 )
-from custom_components.flowroute.storage import async_remove_entry_stores
+from custom_components.flowroute.storage import EntryStore, async_remove_entry_stores
 from simulator.app import serve
 from simulator.core import InboundMedia
 from simulator.faults import Fault, FaultKind, FaultTarget
@@ -629,6 +634,154 @@ async def test_outbox_refuses_work_when_stopped(
         await outbox.async_submit(sms(3))
     with pytest.raises(RuntimeError, match="create a new one"):
         await outbox.async_start()
+
+
+# What protects people: the opt-out check, and nothing reported queued that is not saved
+
+
+async def test_a_message_may_send_refuses_never_leaves(
+    fast_sim: RunningSimulator, start_outbox: StartOutbox
+) -> None:
+    """The check right before each attempt (the opt-out list) is the last word."""
+    asked: list[str] = []
+
+    def may_send(message: OutboundMessage) -> bool:
+        asked.append(message.id)
+        return False
+
+    outbox, outcomes = await start_outbox(fast_sim.url, may_send=may_send)
+    message = sms(1)
+    with pytest.raises(RecipientOptedOutError):
+        await (await outbox.async_submit(message))
+
+    assert asked == [message.id]
+    assert outcomes.failed == [(message, FailureReason.OPTED_OUT, None)]
+    assert message.attempts == 0
+    assert fast_sim.state.send_attempts == []
+    assert fast_sim.state.sent_messages() == []
+    assert outbox.pending == 0
+
+
+async def test_a_held_outbox_keeps_its_queue_and_sends_nothing(
+    hass_storage: dict[str, Any], fast_sim: RunningSimulator, start_outbox: StartOutbox
+) -> None:
+    """While the opt-out list cannot be read, messages wait (in storage too); none fails."""
+    holds: list[bool] = []
+
+    def held() -> bool:
+        holds.append(True)
+        return True
+
+    first, outcomes = await start_outbox(fast_sim.url, held=held)
+    message = sms(1)
+    future = await first.async_submit(message)
+    await wait_until(lambda: len(holds) >= 2)  # asked at the start and for the new message
+    await first.async_stop()
+    assert future.cancelled()
+    assert fast_sim.state.send_attempts == []
+    assert outcomes.failed == []
+    [stored] = hass_storage[STORE_KEY]["data"]["messages"]
+    assert (stored["id"], stored["outcome_unknown"]) == (message.id, False)
+
+    second, outcomes = await start_outbox(fast_sim.url, outcomes=outcomes)
+    await wait_until(lambda: second.pending == 0)
+    assert [local for local, _ in outcomes.sent] == [message.id]
+    assert len(fast_sim.state.send_attempts) == 1
+
+
+async def test_a_message_that_cannot_be_saved_is_not_queued(
+    hass_storage: dict[str, Any], fast_sim: RunningSimulator, start_outbox: StartOutbox
+) -> None:
+    outbox, _ = await start_outbox(fast_sim.url)
+    lost = sms(1, "disk full")
+    with (
+        patch.object(Store, "_async_write_data", side_effect=WriteError("No space left")),
+        pytest.raises(OutboxNotSavedError) as raised,
+    ):
+        await outbox.async_submit(lost)
+    assert raised.value.message is lost
+    assert outbox.pending == 0
+
+    # Writes work again: the next message goes, the refused one never does.
+    kept = sms(2, "disk has room")
+    await (await outbox.async_submit(kept))
+    assert sent_bodies(fast_sim) == ["disk has room"]
+    assert [m["id"] for m in hass_storage[STORE_KEY]["data"]["messages"]] == [kept.id]
+
+
+async def test_no_attempt_without_the_write_ahead(
+    hass_storage: dict[str, Any],
+    fast_sim: RunningSimulator,
+    start_outbox: StartOutbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The write before an attempt failed: a crash could resend blindly, so no attempt yet."""
+    monkeypatch.setattr(outbox_module, "WRITE_RETRY_DELAY", 0.05)
+    real_write = Store._async_write_data
+    failed_writes: list[bool] = []
+    disk_full = True
+
+    async def write(store: Store[Any], *args: Any) -> None:
+        if disk_full and store.key == STORE_KEY:
+            failed_writes.append(True)
+            raise WriteError("No space left")
+        await real_write(store, *args)
+
+    outbox, outcomes = await start_outbox(fast_sim.url)
+    message = sms(1)
+    future = await outbox.async_submit(message)  # saved: the disk was still fine
+    with patch.object(Store, "_async_write_data", write):
+        await wait_until(lambda: len(failed_writes) >= 3)  # the lane tried, and again
+        assert fast_sim.state.send_attempts == []
+        assert message.attempts == 0
+        disk_full = False
+        message_id = await future
+    assert [r.message_id for r in fast_sim.state.sent_messages()] == [message_id]
+    assert len(fast_sim.state.send_attempts) == 1
+    assert outcomes.failed == []
+
+
+async def test_a_caller_cancelled_during_the_save_cancels_the_message(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    fast_sim: RunningSimulator,
+    start_outbox: StartOutbox,
+) -> None:
+    """An automation in `mode: restart` cancels its action while the outbox writes."""
+    real_write = EntryStore._async_write_data
+    writing = asyncio.Event()
+    disk = asyncio.Event()
+
+    async def slow_write(store: EntryStore[Any], *args: Any) -> None:
+        if store.key == STORE_KEY and not disk.is_set():
+            writing.set()
+            await disk.wait()
+        await real_write(store, *args)
+
+    first, _ = await start_outbox(fast_sim.url)
+    cancelled = sms(1, "from a cancelled run")
+    with patch.object(EntryStore, "_async_write_data", slow_write):
+        caller = hass.async_create_task(first.async_submit(cancelled))
+        await writing.wait()
+        caller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await caller  # at once: the write is still held up
+        assert first.pending == 0
+        disk.set()
+        # Written with it (the write had begun), then again without it.
+        await wait_until(
+            lambda: STORE_KEY in hass_storage and hass_storage[STORE_KEY]["data"]["messages"] == []
+        )
+
+    # Not even after a reload.
+    await first.async_stop()
+    assert hass_storage[STORE_KEY]["data"]["messages"] == []
+    second, outcomes = await start_outbox(fast_sim.url)
+    assert second.pending == 0
+    after = sms(2, "after the reload")
+    await (await second.async_submit(after))
+    assert sent_bodies(fast_sim) == ["after the reload"]
+    assert [local for local, _ in outcomes.sent] == [after.id]
 
 
 def test_message_round_trips_through_storage() -> None:

@@ -233,6 +233,36 @@ async def test_refused_before_sending(
     assert simulator.state.send_attempts == []
 
 
+async def test_nothing_is_sent_while_the_opt_out_list_cannot_be_read(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator: RunningSimulator,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Fail closed: every send path is refused, before any request reaches Flowroute."""
+    key = f"{DOMAIN}.{config_entry.entry_id}.opt_outs"
+    # Written by a newer version of the integration: its rows cannot be trusted here.
+    hass_storage[key] = {"version": 2, "minor_version": 1, "key": key, "data": {"dids": {}}}
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert await async_setup_component(hass, "notify", {})
+    calls: list[tuple[str, str, dict[str, Any]]] = [
+        (DOMAIN, "send_message", {"to": HANDSET_2, "message": "a"}),
+        ("notify", "send_message", {"entity_id": "notify.alice", "message": "b"}),
+        ("notify", DOMAIN, {"target": [HANDSET_2], "message": "c"}),
+    ]
+    for domain, service, data in calls:
+        with pytest.raises(HomeAssistantError) as err:
+            await hass.services.async_call(domain, service, data, blocking=True)
+        assert err.value.translation_key == "opt_out_list_unavailable"
+    assert simulator.state.send_attempts == []
+    assert config_entry.runtime_data.outbox.pending == 0
+    # Nothing was written over the file that could not be read.
+    assert hass_storage[key]["version"] == 2
+
+
 async def test_flowroute_1110_marks_the_recipient_opted_out(
     hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator
 ) -> None:

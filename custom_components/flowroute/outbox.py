@@ -3,7 +3,9 @@
 Every message is written to storage before it is accepted into the queue and again
 (marked `outcome_unknown`) before each attempt, so whatever stops Home Assistant, a
 message is either still queued or reconciled against Flowroute's message records
-before it is sent again: nothing is lost and nothing is sent twice.
+before it is sent again: nothing is lost and nothing is sent twice. A write that fails
+is never taken for one that worked: the message is refused (OutboxNotSavedError), or
+the attempt waits until the write succeeds.
 """
 
 from __future__ import annotations
@@ -32,15 +34,15 @@ from .api import (
     FlowrouteUnavailableError,
 )
 from .const import DEFAULT_MMS_RATE, DEFAULT_RETRY_HORIZON_HOURS, DEFAULT_SMS_RATE, DOMAIN, LOGGER
-from .storage import OUTBOX, entry_store
+from .storage import OUTBOX, StoreWriteError, entry_store
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
     from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.storage import Store
 
     from .api import FlowrouteClient, MessageRecord, SentMessage
+    from .storage import EntryStore
 
 STORAGE_VERSION = 1
 
@@ -63,6 +65,8 @@ RECONCILE_SKEW = timedelta(minutes=5)
 # Completed messages are removed from storage in batches: the write before each
 # attempt already guarantees a crash cannot make them send twice.
 SAVE_DELAY = 1.0
+# The write before an attempt failed (disk full): the lane tries again after this long.
+WRITE_RETRY_DELAY = 5.0
 ACCEPTED_IDS_MAX = 10_000
 
 
@@ -81,6 +85,16 @@ class RecipientOptedOutError(Exception):
         """Keep the message."""
         super().__init__(f"message {message.id}: the recipient opted out")
         self.message = message
+
+
+class OutboxNotSavedError(Exception):
+    """A message was not queued: the outbox could not be written to storage."""
+
+    def __init__(self, message: OutboundMessage, error: StoreWriteError) -> None:
+        """Keep the message and the write error."""
+        super().__init__(f"message {message.id} was not queued: {error}")
+        self.message = message
+        self.error = error
 
 
 class OutboxExpiredError(Exception):
@@ -324,11 +338,14 @@ class Outbox:
         | None = None,
         on_auth_failed: Callable[[], None] | None = None,
         may_send: Callable[[OutboundMessage], bool] | None = None,
+        held: Callable[[], bool] | None = None,
     ) -> None:
         """Prepare the queue; nothing runs before `async_start`.
 
         `may_send` is asked right before each attempt (the opt-out list): a message
-        it refuses fails with FailureReason.OPTED_OUT and is never sent.
+        it refuses fails with FailureReason.OPTED_OUT and is never sent. While `held`
+        answers True (the opt-out list cannot be read) nothing is sent and nothing
+        fails: the queue waits, in storage too, for an outbox that may send.
         """
         self._hass = hass
         self._entry = entry
@@ -338,7 +355,11 @@ class Outbox:
         self._on_failed = on_failed
         self._on_auth_failed = on_auth_failed
         self._may_send = may_send
-        self._store: Store[_StoredData] = entry_store(hass, entry.entry_id, OUTBOX, STORAGE_VERSION)
+        self._held = held
+        self._store: EntryStore[_StoredData] = entry_store(
+            hass, entry.entry_id, OUTBOX, STORAGE_VERSION
+        )
+        self._write_failing = False
         clock = hass.loop.time
         self._clock = clock
         self._sms = _Lane("sms", sms_per_second, clock)
@@ -404,6 +425,10 @@ class Outbox:
     async def async_submit(self, message: OutboundMessage) -> asyncio.Future[str]:
         """Queue `message` once it is saved; return a future of Flowroute's message id.
 
+        Raises OutboxNotSavedError when the save failed: the message is not queued. A
+        caller cancelled during the save cancels the message too: it is removed, and
+        saved away in the background (the cancellation is not held up by a write).
+
         The future fails with the permanent FlowrouteError (rejected, forbidden,
         authentication) or OutboxExpiredError, and never while the message is retrying.
         Wait on it with asyncio.wait or asyncio.shield: wait_for would cancel it.
@@ -415,7 +440,20 @@ class Outbox:
         future: asyncio.Future[str] = self._hass.loop.create_future()
         future.add_done_callback(_retrieve_exception)
         pending = self._add(message, future, queue=False)
-        await self._async_save_now()
+        try:
+            await self._async_save_now()
+        except StoreWriteError as err:
+            del self._pending[message.id]
+            raise OutboxNotSavedError(message, err) from err
+        except asyncio.CancelledError:
+            # The shielded write goes on with the message in it: write again after it.
+            del self._pending[message.id]
+            self._entry.async_create_background_task(
+                self._hass,
+                self._async_save_dropped(),
+                f"{DOMAIN} outbox {self._entry.entry_id} save",
+            )
+            raise
         self._lane(message).push(pending)
         return future
 
@@ -471,9 +509,20 @@ class Outbox:
                 # Polled: a reply to a request in flight may extend the pause meanwhile.
                 while (delay := self._lane_delay(lane)) > 0:  # noqa: ASYNC110
                     await asyncio.sleep(delay)
+            except StoreWriteError:
+                # Not on disk: an attempt now could be sent again blindly after a crash.
+                message.outcome_unknown = False
+                lane.push(pending)
+                await asyncio.sleep(WRITE_RETRY_DELAY)
+                continue
             except asyncio.CancelledError:
                 message.outcome_unknown = False  # stopping: this attempt never started
                 raise
+            if self._is_held():
+                message.outcome_unknown = False
+                lane.push(pending)
+                self._save_soon()
+                continue
             # Asked last, right before the request: a STOP may arrive while the lane waits.
             if self._may_send is not None and not self._may_send(message):
                 message.outcome_unknown = False
@@ -487,9 +536,16 @@ class Outbox:
         """Seconds until the lane may make an attempt: its pause and its rate limit."""
         return max(lane.paused_until - self._clock(), lane.limiter.delay())
 
+    def _is_held(self) -> bool:
+        return self._held is not None and self._held()
+
     async def _async_next_pending(self, lane: _Lane) -> _Pending:
         while True:
             lane.wake.clear()
+            if self._is_held():
+                # Only a reload makes the opt-out list readable again: a new outbox sends.
+                await lane.wake.wait()
+                continue
             now = self._clock()
             if (message_id := lane.pop_ready(now)) is not None:
                 return self._pending[message_id]
@@ -675,8 +731,28 @@ class Outbox:
         }
 
     async def _async_save_now(self) -> None:
-        # Shielded: a write cut off by a stop could otherwise land after the final one.
-        await asyncio.shield(self._store.async_save(self._snapshot()))
+        """Write the outbox now; raise StoreWriteError (logged once in a row) if it failed."""
+        try:
+            # Shielded: a write cut off by a stop could otherwise land after the final one.
+            await asyncio.shield(self._store.async_save_checked(self._snapshot()))
+        except StoreWriteError as err:
+            if not self._write_failing:
+                self._write_failing = True
+                LOGGER.error(
+                    "The outbox of %s cannot be saved, so nothing new is queued or sent"
+                    " until it can: %s",
+                    self._entry.entry_id,
+                    err.error,
+                )
+            raise
+        if self._write_failing:
+            self._write_failing = False
+            LOGGER.info("The outbox of %s is saved again", self._entry.entry_id)
+
+    async def _async_save_dropped(self) -> None:
+        """Write the outbox without a message whose caller was cancelled during its save."""
+        with contextlib.suppress(StoreWriteError):  # logged; the next write tries again
+            await self._async_save_now()
 
     def _save_soon(self) -> None:
         snapshot = self._snapshot()

@@ -6,15 +6,20 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Final
 
+from homeassistant.components.repairs import RepairsFlow
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .api import FlowrouteResponseError, format_number
 from .const import DOMAIN, EVENT_SEND_FAILED, LOGGER
 from .outbox import FailureReason
+from .storage import StoreWriteError
 from .webhook import async_callback_url
 
 if TYPE_CHECKING:
+    from homeassistant.components.repairs import RepairsFlowResult
+
     from .api import FlowrouteError
     from .data import FlowrouteConfigEntry
     from .outbox import OutboundMessage
@@ -111,3 +116,101 @@ def async_check_external_url(hass: HomeAssistant, entry: FlowrouteConfigEntry) -
         translation_placeholders={"title": entry.title},
         learn_more_url="https://www.home-assistant.io/docs/configuration/remote/",
     )
+
+
+# The opt-out list (opt_out.py decides; these say so)
+
+OPT_OUTS_UNREADABLE: Final = "opt_out_list_unavailable"
+OPT_OUTS_NOT_SAVED: Final = "opt_out_save_failed"
+
+
+def _issue_id(kind: str, entry_id: str) -> str:
+    return f"{kind}_{entry_id}"
+
+
+@callback
+def async_opt_out_list_unreadable(
+    hass: HomeAssistant, entry: FlowrouteConfigEntry, *, reason: str | None, path: str = ""
+) -> None:
+    """Raise the fixable issue of an opt-out list that cannot be read; None clears it."""
+    issue_id = _issue_id(OPT_OUTS_UNREADABLE, entry.entry_id)
+    if reason is None:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=True,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=OPT_OUTS_UNREADABLE,
+        translation_placeholders={"title": entry.title, "reason": reason, "path": path},
+        data={"entry_id": entry.entry_id},
+    )
+
+
+@callback
+def async_opt_out_save_failed(
+    hass: HomeAssistant, entry: FlowrouteConfigEntry, *, error: str | None
+) -> None:
+    """Raise the issue of an opt-out list whose saves fail; None (a save worked) clears it."""
+    issue_id = _issue_id(OPT_OUTS_NOT_SAVED, entry.entry_id)
+    if error is None:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=OPT_OUTS_NOT_SAVED,
+        translation_placeholders={"title": entry.title, "error": error},
+    )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """Return the fix flow of an issue (only an unreadable opt-out list has one)."""
+    if not issue_id.startswith(OPT_OUTS_UNREADABLE) or not data or "entry_id" not in data:
+        raise ValueError(f"no fix flow for the issue {issue_id}")
+    return StartEmptyOptOutListFlow(str(data["entry_id"]))
+
+
+class StartEmptyOptOutListFlow(RepairsFlow):
+    """Start an empty opt-out list deliberately, keeping the unreadable file."""
+
+    def __init__(self, entry_id: str) -> None:
+        """Fix the list of one entry."""
+        self._entry_id = entry_id
+
+    async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
+        """Go straight to the confirmation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Say what happened and what the fix does; on submit, do it and reload the entry."""
+        entry: FlowrouteConfigEntry | None = self.hass.config_entries.async_get_entry(
+            self._entry_id
+        )
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        if user_input is None:
+            issue = ir.async_get(self.hass).async_get_issue(
+                DOMAIN, _issue_id(OPT_OUTS_UNREADABLE, self._entry_id)
+            )
+            return self.async_show_form(
+                step_id="confirm",
+                description_placeholders=issue.translation_placeholders if issue else None,
+            )
+        try:
+            await entry.runtime_data.opt_outs.async_start_empty()
+        except (OSError, StoreWriteError) as err:
+            return self.async_abort(
+                reason="not_replaced", description_placeholders={"error": str(err)}
+            )
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_create_entry(data={})

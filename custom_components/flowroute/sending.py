@@ -37,7 +37,12 @@ from .media import (
     async_host_media,
 )
 from .messages import SentNotice
-from .outbox import OutboundMessage, OutboxExpiredError, RecipientOptedOutError
+from .outbox import (
+    OutboundMessage,
+    OutboxExpiredError,
+    OutboxNotSavedError,
+    RecipientOptedOutError,
+)
 from .webhook import async_callback_url
 
 if TYPE_CHECKING:
@@ -156,12 +161,15 @@ class Sender:
     ) -> list[SendResult]:
         """Validate, queue one message per recipient and wait briefly for Flowroute.
 
-        A recipient who opted out of the sending number gets nothing and a result with
+        Nothing is sent while the entry's opt-out list cannot be read, and nothing is
+        reported queued that the outbox could not save (both raise). A recipient who
+        opted out of the sending number gets nothing and a result with
         status "blocked_opted_out"; when that is every recipient, the send is refused
         with a ServiceValidationError instead. With `wait_for_delivery` (seconds), also
         wait that long for each accepted message's final delivery state; the results
         then carry it, or "unknown".
         """
+        self._check_opt_outs_readable()
         recipients = list(dict.fromkeys(normalize_recipient(raw) for raw in to))
         if not recipients:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recipients")
@@ -199,7 +207,7 @@ class Sender:
                 dlr_callback=dlr_callback,
                 created_at=time.time(),
             )
-            futures[recipient] = await self._outbox.async_submit(message)
+            futures[recipient] = await self._async_submit(message)
 
         await asyncio.wait(futures.values(), timeout=ACCEPT_WAIT)
         results = [
@@ -211,6 +219,30 @@ class Sender:
         if wait_for_delivery is not None:
             results = await self._async_wait_for_delivery(results, wait_for_delivery)
         return results
+
+    def _check_opt_outs_readable(self) -> None:
+        """Refuse every send while the opt-out list cannot be read (it fails closed)."""
+        if not self._opt_outs.available:
+            # Without the list, nobody can be told apart from who texted STOP.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="opt_out_list_unavailable",
+                translation_placeholders={"title": self._entry.title},
+            )
+
+    async def _async_submit(self, message: OutboundMessage) -> asyncio.Future[str]:
+        """Queue one message; a message the outbox could not save is an error, not queued."""
+        try:
+            return await self._outbox.async_submit(message)
+        except OutboxNotSavedError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="outbox_not_saved",
+                translation_placeholders={
+                    "to": format_number(message.to),
+                    "detail": str(err.error.error),
+                },
+            ) from err
 
     async def _async_wait_for_delivery(
         self, results: list[SendResult], seconds: float
