@@ -103,7 +103,12 @@ async def loaded(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConf
 
 
 @pytest.fixture
-async def public_url(hass: HomeAssistant, loaded: MockConfigEntry, hass_client_no_auth: Any) -> str:
+async def public_url(
+    hass: HomeAssistant,
+    simulator: RunningSimulator,
+    loaded: MockConfigEntry,
+    hass_client_no_auth: Any,
+) -> AsyncIterator[str]:
     """Serve Home Assistant on loopback and make that its external URL.
 
     Flowroute (the simulator) then reaches the entry's webhook and hosted media. Starting
@@ -111,8 +116,16 @@ async def public_url(hass: HomeAssistant, loaded: MockConfigEntry, hass_client_n
     """
     client = await hass_client_no_auth()
     url = str(client.make_url("")).rstrip("/")
+    # Processing the core config resets the media folders too (to /media in a container):
+    # a test's own media folder stays what it was.
+    media_dirs = dict(hass.config.media_dirs)
     await async_process_ha_core_config(hass, {"external_url": url})
-    return url
+    hass.config.media_dirs = media_dirs or {"local": hass.config.path("media")}
+    yield url
+    # Torn down before Home Assistant's server: a receipt or retry the simulator still
+    # had to post would otherwise reach a server that is closing (an asyncio error, and
+    # a test that fails at teardown on a slow machine).
+    await simulator.reset()
 
 
 @pytest.fixture
