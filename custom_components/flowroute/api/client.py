@@ -33,6 +33,7 @@ from .parsers import (
 DEFAULT_BASE_URL = "https://api.flowroute.com"
 JSON_API = "application/vnd.api+json"
 _NUMBERS_PAGE_SIZE = 200  # the largest page Flowroute serves
+_DESCRIPTION_MAX = 160  # an error's text in logs, events and repair issues
 
 
 class FlowrouteClient:
@@ -192,11 +193,12 @@ class FlowrouteClient:
             ) from err
         except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as err:
             raise FlowrouteConnectionError(
-                f"cannot connect to Flowroute: {err}", may_have_reached=False
+                f"cannot connect to Flowroute: {self._describe(err)}", may_have_reached=False
             ) from err
         except aiohttp.ClientError as err:
             raise FlowrouteConnectionError(
-                f"connection lost during {method} {url.path}: {err!r}", may_have_reached=True
+                f"connection lost during {method} {url.path}: {self._describe(err)}",
+                may_have_reached=True,
             ) from err
         if not HTTPStatus.OK <= response.status < HTTPStatus.MULTIPLE_CHOICES:
             try:
@@ -211,6 +213,23 @@ class FlowrouteClient:
         if not raw.strip():
             return None
         return _parse(parse_json, raw)
+
+    def _describe(self, err: aiohttp.ClientError) -> str:
+        """Name an aiohttp error by its type and message, on one short line.
+
+        Never its repr: a ClientResponseError's repr holds the request headers, our
+        Authorization among them, and its message may quote whatever the other end sent.
+        """
+        text = err.message if isinstance(err, aiohttp.ClientResponseError) else str(err)
+        # The credentials can only get into the text through something the other end
+        # echoed; whatever the route, they never leave the client.
+        for secret in (self._authorization, self._authorization.removeprefix("Basic ")):
+            text = text.replace(secret, "***")
+        flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+        if len(flat) > _DESCRIPTION_MAX:
+            flat = flat[: _DESCRIPTION_MAX - 1] + "…"
+        name = type(err).__name__
+        return f"{name}: {flat}" if flat else name
 
 
 def _parse[T, R](parse: Callable[[R], T], document: R) -> T:
