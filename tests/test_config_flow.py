@@ -65,8 +65,12 @@ RECEIVING_DEFAULTS = {
         "download_media",
         "media_max_item_mb",
         "media_max_day_mb",
+        "media_retention_days",
         "help_reply",
         "start_reply",
+        "keyword_reply_cooldown_minutes",
+        "keyword_replies_international",
+        "flowroute_addresses_only",
     )
 }
 
@@ -678,6 +682,10 @@ async def test_options_out_of_range(hass: HomeAssistant, config_entry: MockConfi
         (CONF_RETRY_HORIZON, 169),
         (CONF_RETRY_HORIZON, 0),
         (CONF_DEFAULT_FROM, CONTACT),
+        ("media_retention_days", -1),
+        ("media_retention_days", 3651),
+        ("keyword_reply_cooldown_minutes", -1),
+        ("keyword_reply_cooldown_minutes", 10_081),
     ]:
         with pytest.raises(vol.Invalid):
             schema({**base, key: value})

@@ -11,7 +11,12 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.flowroute.const import CONF_DOWNLOAD_MEDIA, EVENT_MESSAGE_RECEIVED
+from custom_components.flowroute.const import (
+    CONF_DOWNLOAD_MEDIA,
+    CONF_REPLY_COOLDOWN,
+    CONF_REPLY_INTERNATIONAL,
+    EVENT_MESSAGE_RECEIVED,
+)
 from custom_components.flowroute.keywords import classify_keyword, is_stop_all
 from custom_components.flowroute.messages import Keyword
 from simulator import InboundMedia
@@ -28,6 +33,9 @@ if TYPE_CHECKING:
     from simulator.testing import RunningSimulator
 
 HANDSET = "12065550100"
+OTHER = "12065550111"
+ABROAD = "447700900123"
+SPARE_DID = "12065550177"  # a number of the account that the entry does not use
 
 
 @pytest.fixture
@@ -41,9 +49,22 @@ def options() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def wired(hass: HomeAssistant, downloader: FakeDownloader, options: dict[str, Any]) -> Wired:
+def account_numbers() -> tuple[str, ...]:
+    """The account's numbers as Flowroute listed them at setup (none known by default)."""
+    return ()
+
+
+@pytest.fixture
+async def wired(
+    hass: HomeAssistant,
+    downloader: FakeDownloader,
+    options: dict[str, Any],
+    account_numbers: tuple[str, ...],
+) -> Wired:
     assert await async_setup_component(hass, "webhook", {})
-    return await wire(hass, make_entry(hass, **options), downloader)
+    return await wire(
+        hass, make_entry(hass, **options), downloader, account_numbers=account_numbers
+    )
 
 
 @pytest.fixture
@@ -164,14 +185,20 @@ async def test_mms_is_published_after_download(
     assert wired.signals[0].media[0].local_path == "/media/flowroute/mdr2-5a1b-0"
 
 
-async def test_unload_cancels_a_pending_download(
+async def test_unload_during_a_download_still_publishes_the_remote_urls(
     hass: HomeAssistant, wired: Wired, client: TestClient, events: list[Event]
 ) -> None:
+    # The id is answered 200 and remembered at once: if unloading the entry (any options
+    # change reloads it) cut the download short unpublished, the text would be lost.
     wired.downloader.gate = asyncio.Event()
     assert await _post(client, INBOUND_MMS) == 200
     await hass.async_block_till_done(wait_background_tasks=False)
-    await unload(hass, wired.entry)
     assert events == []
+    await unload(hass, wired.entry)
+    [event] = events
+    assert event.data["message_id"] == INBOUND_MMS["data"]["id"]
+    assert [item["url"] for item in event.data["media"]] == ["https://<temporary storage>/..."]
+    assert "local_path" not in event.data["media"][0]
 
 
 async def test_failed_download_keeps_the_remote_urls(
@@ -222,3 +249,92 @@ async def test_mms_from_the_simulator(
     assert item["mime_type"] == "image/png"
     assert item["url"].startswith(simulator.url)
     assert "local_path" in item
+
+
+# Keyword replies are billed texts to whoever an unsigned callback names
+
+
+def _text(body: str, *, sender: str = HANDSET, did: str = DID_1, message_id: str) -> Any:
+    return {**LEGACY_INBOUND, "id": message_id, "from": sender, "to": did, "body": body}
+
+
+async def test_one_keyword_reply_per_number_per_cooldown(
+    hass: HomeAssistant, wired: Wired, client: TestClient, freezer: Any
+) -> None:
+    for n in range(5):  # forged HELPs, each with a new id
+        assert await _post(client, _text("HELP", message_id=f"mdr2-help{n}")) == 200
+    assert await _post(client, _text("HELP", sender=OTHER, message_id="mdr2-other")) == 200
+    await hass.async_block_till_done()
+    assert [number for number, _, _ in wired.replies.sent] == [HANDSET, OTHER]
+
+    freezer.tick(3601)  # the default cooldown is an hour
+    assert await _post(client, _text("info", message_id="mdr2-later")) == 200
+    await hass.async_block_till_done()
+    assert [number for number, _, _ in wired.replies.sent] == [HANDSET, OTHER, HANDSET]
+
+
+@pytest.mark.parametrize("options", [{CONF_REPLY_COOLDOWN: 0}])
+async def test_the_cooldown_can_be_turned_off(
+    hass: HomeAssistant, wired: Wired, client: TestClient
+) -> None:
+    for n in range(3):
+        assert await _post(client, _text("HELP", message_id=f"mdr2-help{n}")) == 200
+    await hass.async_block_till_done()
+    assert len(wired.replies.sent) == 3
+
+
+async def test_keyword_replies_go_to_north_america_only(
+    hass: HomeAssistant, wired: Wired, client: TestClient, events: list[Event]
+) -> None:
+    assert await _post(client, _text("HELP", sender=ABROAD, message_id="mdr2-abroad")) == 200
+    await hass.async_block_till_done()
+    assert wired.replies.sent == []
+    assert [event.data["keyword"] for event in events] == ["help"]  # still a HELP
+
+
+@pytest.mark.parametrize("options", [{CONF_REPLY_INTERNATIONAL: True}])
+async def test_keyword_replies_abroad_when_allowed(
+    hass: HomeAssistant, wired: Wired, client: TestClient
+) -> None:
+    assert await _post(client, _text("HELP", sender=ABROAD, message_id="mdr2-abroad")) == 200
+    await hass.async_block_till_done()
+    assert [number for number, _, _ in wired.replies.sent] == [ABROAD]
+
+
+async def test_the_cooldown_remembers_a_bounded_number_of_senders(
+    hass: HomeAssistant, wired: Wired, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cooldown = wired.manager._inbound._reply_cooldown
+    monkeypatch.setattr(cooldown, "max_keys", 3)
+    for n in range(6):
+        sender = f"1206555{n:04d}"
+        assert await _post(client, _text("HELP", sender=sender, message_id=f"mdr2-h{n}")) == 200
+    await hass.async_block_till_done()
+    assert len(cooldown) == 3
+    assert len(wired.replies.sent) == 3
+
+
+# Numbers of the account that the entry does not use
+
+
+@pytest.mark.parametrize("account_numbers", [(DID_1, DID_2, SPARE_DID)])
+async def test_stop_to_an_unconfigured_number_of_the_account_is_kept(
+    hass: HomeAssistant, wired: Wired, client: TestClient, events: list[Event]
+) -> None:
+    assert await _post(client, _text("STOP", did=SPARE_DID, message_id="mdr2-spare")) == 200
+    # Not this entry's number: nothing is published...
+    assert events == []
+    # ...but the opt-out is kept for that number, should it be added later.
+    assert wired.opt_outs.is_opted_out(SPARE_DID, HANDSET)
+    assert not wired.opt_outs.is_opted_out(DID_1, HANDSET)
+    assert await _post(client, _text("HELP", did=SPARE_DID, message_id="mdr2-spare-help")) == 200
+    await hass.async_block_till_done()
+    assert wired.replies.sent == []  # no replies from a number the entry does not use
+
+
+async def test_stop_to_a_number_of_no_account_is_ignored(
+    hass: HomeAssistant, wired: Wired, client: TestClient, events: list[Event]
+) -> None:
+    assert await _post(client, _text("STOP", did=SPARE_DID, message_id="mdr2-stranger")) == 200
+    assert events == []
+    assert not wired.opt_outs.is_opted_out(SPARE_DID, HANDSET)

@@ -110,7 +110,11 @@ def make_entry(hass: HomeAssistant, **options: Any) -> MockConfigEntry:
 
 
 async def wire(
-    hass: HomeAssistant, entry: MockConfigEntry, downloader: FakeDownloader | None = None
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    downloader: FakeDownloader | None = None,
+    *,
+    account_numbers: tuple[str, ...] = (),
 ) -> Wired:
     """Register the entry's webhook the way __init__ does, with fakes of the other helpers."""
     downloader = downloader or FakeDownloader()
@@ -123,7 +127,12 @@ async def wire(
         hass,
         entry,
         inbound=InboundPipeline(
-            hass, entry, downloader=downloader, opt_outs=opt_outs, replies=replies
+            hass,
+            entry,
+            downloader=downloader,
+            opt_outs=opt_outs,
+            replies=replies,
+            account_numbers=account_numbers,
         ),
         receipts=receipts,
         recent=recent,

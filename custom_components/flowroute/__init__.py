@@ -53,7 +53,7 @@ from .messages import SentNotice
 from .opt_out import OptOutList
 from .outbox import FailureReason, OutboundMessage, Outbox
 from .receipts import ReceiptTracker
-from .repairs import SendFailureTracker, async_check_external_url
+from .repairs import SendFailureTracker, async_check_external_url, async_opt_out_save_failed
 from .sending import Sender
 from .services import async_setup_services
 from .storage import async_remove_entry_stores
@@ -88,8 +88,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
         session=async_get_clientsession(hass),
         base_url=entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
     )
+    account_numbers: list[str] = []
     try:
-        await client.list_numbers()
+        account_numbers = [number.number for number in await client.list_numbers()]
     except FlowrouteAuthenticationError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="auth_failed"
@@ -151,6 +152,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
         on_failed=on_failed,
         on_auth_failed=lambda: entry.async_start_reauth(hass),
         may_send=lambda message: not opt_outs.is_opted_out(message.from_number, message.to),
+        held=lambda: not opt_outs.available,
     )
     entry.runtime_data = FlowrouteData(
         client=client,
@@ -176,9 +178,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
     pipeline = InboundPipeline(
         hass,
         entry,
-        downloader=MediaDownloader(hass, entry),
+        downloader=await MediaDownloader.async_create(hass, entry),
         opt_outs=opt_outs,
         replies=entry.runtime_data.sender,
+        account_numbers=account_numbers,
     )
     await WebhookManager(hass, entry, inbound=pipeline, receipts=receipts).async_register()
     async_check_external_url(hass, entry)
@@ -200,6 +203,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -
 async def async_remove_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
     """Forget what the entry stored; received media files stay (they are the user's)."""
     await async_remove_entry_stores(hass, entry.entry_id)
+    async_opt_out_save_failed(hass, entry, error=None)
     await async_remove_cloudhook(hass, entry)
 
 

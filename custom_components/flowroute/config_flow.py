@@ -55,14 +55,18 @@ from .const import (
     CONF_BASE_URL,
     CONF_DEFAULT_FROM,
     CONF_DOWNLOAD_MEDIA,
+    CONF_FLOWROUTE_ADDRESSES_ONLY,
     CONF_HELP_REPLY,
     CONF_MEDIA_MAX_DAY_MB,
     CONF_MEDIA_MAX_ITEM_MB,
+    CONF_MEDIA_RETENTION_DAYS,
     CONF_MMS_RATE,
     CONF_NUMBER,
     CONF_NUMBERS,
     CONF_PREFERRED_DID,
     CONF_RECORD_BODIES,
+    CONF_REPLY_COOLDOWN,
+    CONF_REPLY_INTERNATIONAL,
     CONF_RETRY_HORIZON,
     CONF_SECRET_KEY,
     CONF_SMS_RATE,
@@ -70,7 +74,9 @@ from .const import (
     DEFAULT_HELP_REPLY,
     DEFAULT_MEDIA_MAX_DAY_MB,
     DEFAULT_MEDIA_MAX_ITEM_MB,
+    DEFAULT_MEDIA_RETENTION_DAYS,
     DEFAULT_MMS_RATE,
+    DEFAULT_REPLY_COOLDOWN_MINUTES,
     DEFAULT_RETRY_HORIZON_HOURS,
     DEFAULT_SMS_RATE,
     DOMAIN,
@@ -102,8 +108,12 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     CONF_DOWNLOAD_MEDIA: True,
     CONF_MEDIA_MAX_ITEM_MB: DEFAULT_MEDIA_MAX_ITEM_MB,
     CONF_MEDIA_MAX_DAY_MB: DEFAULT_MEDIA_MAX_DAY_MB,
+    CONF_MEDIA_RETENTION_DAYS: DEFAULT_MEDIA_RETENTION_DAYS,
     CONF_HELP_REPLY: DEFAULT_HELP_REPLY,
     CONF_START_REPLY: "",
+    CONF_REPLY_COOLDOWN: DEFAULT_REPLY_COOLDOWN_MINUTES,
+    CONF_REPLY_INTERNATIONAL: False,
+    CONF_FLOWROUTE_ADDRESSES_ONLY: False,
 }
 # Replies to keywords: empty means no reply; a text cleared in the form is sent as absent.
 REPLY_OPTIONS = (CONF_HELP_REPLY, CONF_START_REPLY)
@@ -112,6 +122,8 @@ MAX_RATE = 100
 MAX_RETRY_HORIZON_HOURS = 168
 MAX_MEDIA_ITEM_MB = 100
 MAX_MEDIA_DAY_MB = 10_000
+MAX_MEDIA_RETENTION_DAYS = 3650
+MAX_REPLY_COOLDOWN_MINUTES = 10_080  # a week
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -590,8 +602,16 @@ def _options_schema(numbers: list[str]) -> vol.Schema:
             vol.Required(CONF_DOWNLOAD_MEDIA): BooleanSelector(),
             vol.Required(CONF_MEDIA_MAX_ITEM_MB): _megabytes_selector(MAX_MEDIA_ITEM_MB),
             vol.Required(CONF_MEDIA_MAX_DAY_MB): _megabytes_selector(MAX_MEDIA_DAY_MB),
+            vol.Required(CONF_MEDIA_RETENTION_DAYS): _whole_number_selector(
+                0, MAX_MEDIA_RETENTION_DAYS, "d"
+            ),
             vol.Optional(CONF_HELP_REPLY): _reply_selector(),
             vol.Optional(CONF_START_REPLY): _reply_selector(),
+            vol.Required(CONF_REPLY_COOLDOWN): _whole_number_selector(
+                0, MAX_REPLY_COOLDOWN_MINUTES, "min"
+            ),
+            vol.Required(CONF_REPLY_INTERNATIONAL): BooleanSelector(),
+            vol.Required(CONF_FLOWROUTE_ADDRESSES_ONLY): BooleanSelector(),
         }
     )
 
@@ -603,10 +623,18 @@ def _reply_selector() -> vol.All[Any]:
 
 
 def _megabytes_selector(maximum: int) -> vol.All[Any]:
+    return _whole_number_selector(1, maximum, "MB")
+
+
+def _whole_number_selector(minimum: int, maximum: int, unit: str) -> vol.All[Any]:
     return vol.All(
         NumberSelector(
             NumberSelectorConfig(
-                min=1, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="MB"
+                min=minimum,
+                max=maximum,
+                step=1,
+                mode=NumberSelectorMode.BOX,
+                unit_of_measurement=unit,
             )
         ),
         vol.Coerce(int),

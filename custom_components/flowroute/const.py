@@ -52,13 +52,25 @@ CONF_RECORD_BODIES: Final = "record_bodies"
 CONF_DOWNLOAD_MEDIA: Final = "download_media"
 CONF_MEDIA_MAX_ITEM_MB: Final = "media_max_item_mb"
 CONF_MEDIA_MAX_DAY_MB: Final = "media_max_day_mb"
+CONF_MEDIA_RETENTION_DAYS: Final = "media_retention_days"
 DEFAULT_MEDIA_MAX_ITEM_MB: Final = 20
 DEFAULT_MEDIA_MAX_DAY_MB: Final = 200
+DEFAULT_MEDIA_RETENTION_DAYS: Final = 90  # 0 keeps received media forever
+
+# Accept callbacks only from the addresses Flowroute once published (off by default: the
+# list dates from 2016 and whether it is current is unconfirmed).
+CONF_FLOWROUTE_ADDRESSES_ONLY: Final = "flowroute_addresses_only"
+FLOWROUTE_CALLBACK_ADDRESSES: Final = ("52.88.246.140", "52.10.220.50")
 
 # Keyword options: the reply to HELP/INFO (empty: none) and the confirmation after START
 # (empty by default: Flowroute and the carriers already confirm STOP and UNSTOP).
 CONF_HELP_REPLY: Final = "help_reply"
 CONF_START_REPLY: Final = "start_reply"
+# Each reply is billed and goes to whoever the (unsigned) callback names: at most one per
+# number per cooldown, and only to North American numbers unless the user allows others.
+CONF_REPLY_COOLDOWN: Final = "keyword_reply_cooldown_minutes"
+CONF_REPLY_INTERNATIONAL: Final = "keyword_replies_international"
+DEFAULT_REPLY_COOLDOWN_MINUTES: Final = 60
 DEFAULT_HELP_REPLY: Final = (
     "Automated texts from this Home Assistant. Reply STOP to stop them, START to resume."
 )

@@ -11,7 +11,8 @@ while the entry is loaded.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+import asyncio
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import aiohttp
 from homeassistant.core import HomeAssistant, callback
@@ -26,8 +27,11 @@ from .const import (
     CONF_HELP_REPLY,
     CONF_NUMBERS,
     CONF_RECORD_BODIES,
+    CONF_REPLY_COOLDOWN,
+    CONF_REPLY_INTERNATIONAL,
     CONF_START_REPLY,
     DEFAULT_HELP_REPLY,
+    DEFAULT_REPLY_COOLDOWN_MINUTES,
     EVENT_MESSAGE_RECEIVED,
     LOGGER,
     SIGNAL_MESSAGE_RECEIVED,
@@ -35,11 +39,17 @@ from .const import (
 from .keywords import classify_keyword, is_stop_all
 from .messages import Keyword, ReceivedMedia, ReceivedMessage
 from .opt_out import OptOutList, OptOutReason
+from .pacing import Cooldown
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from .api import InboundMessage
     from .data import FlowrouteConfigEntry
 
+# Numbers remembered by the keyword-reply cooldown: a flood of forged HELPs from new
+# numbers fills it (and then gets no reply) instead of growing it.
+MAX_REPLY_COOLDOWN_NUMBERS: Final = 10_000
 
 # The loaded entries that keep the event out of the recorder (the exclusion is global).
 _UNRECORDED_BY: HassKey[set[str]] = HassKey("flowroute_unrecorded_by")
@@ -117,8 +127,13 @@ class InboundPipeline:
         downloader: MediaDownloader | None,
         opt_outs: OptOutList,
         replies: ReplySender,
+        account_numbers: Collection[str] = (),
     ) -> None:
-        """Publish for `entry`; `downloader` is None when media is never downloaded."""
+        """Publish for `entry`; `downloader` is None when media is never downloaded.
+
+        `account_numbers` are the account's DIDs as Flowroute listed them at setup: a STOP
+        to one the entry does not use is still kept, for the day it is added.
+        """
         self._hass = hass
         self._entry = entry
         self._downloader = downloader
@@ -129,15 +144,25 @@ class InboundPipeline:
             did: SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id, did=did)
             for did in entry.data[CONF_NUMBERS]
         }
+        self._account_numbers = frozenset(account_numbers)
+        minutes = entry.options.get(CONF_REPLY_COOLDOWN, DEFAULT_REPLY_COOLDOWN_MINUTES)
+        self._reply_cooldown = Cooldown(
+            float(minutes) * 60, max_keys=MAX_REPLY_COOLDOWN_NUMBERS, clock=hass.loop.time
+        )
 
     @callback
     def async_handle(self, message: InboundMessage) -> None:
         """Act on a keyword, then publish the message now or once its media is downloaded."""
-        if message.to_number.removeprefix("+") not in self._signals:
-            # Another system's number sharing the callback URL: not ours to publish.
-            LOGGER.debug("Ignoring message %s to a number of no entry", message.message_id)
-            return
         keyword = classify_keyword(message.body)
+        if message.to_number not in self._signals:
+            if keyword is not None and message.to_number in self._account_numbers:
+                # A DID of the account that this entry does not use: the opt-out is
+                # kept for it (a later reconfigure may add it), nothing else happens.
+                self._decide(message, keyword, reply=False)
+            else:
+                # Another system's number sharing the callback URL: not ours to publish.
+                LOGGER.debug("Ignoring message %s to a number of no entry", message.message_id)
+            return
         if keyword is not None:
             self._decide(message, keyword)
         if (
@@ -154,13 +179,13 @@ class InboundPipeline:
         self._publish(message, remote_media(message), keyword)
 
     @callback
-    def _decide(self, message: InboundMessage, keyword: Keyword) -> None:
+    def _decide(self, message: InboundMessage, keyword: Keyword, *, reply: bool = True) -> None:
         """STOP opts the sender out, START back in; HELP and START may get a reply.
 
         No reply to STOP: Flowroute and the carriers already send one.
         """
-        did = message.to_number.removeprefix("+")
-        number = message.from_number.removeprefix("+")
+        did = message.to_number
+        number = message.from_number
         opt_outs = self._opt_outs
         reason = OptOutReason.KEYWORD
         if keyword is Keyword.STOP:
@@ -170,15 +195,26 @@ class InboundPipeline:
                 opt_outs.async_set(did, number, opted_out=True, reason=reason)
         elif keyword is Keyword.START:
             # Confirmed only when it lifted a block: "yes" is also an everyday answer.
-            if opt_outs.async_set(did, number, opted_out=False, reason=reason):
+            lifted = opt_outs.async_set(did, number, opted_out=False, reason=reason)
+            if lifted and reply:
                 self._reply(did, number, self._entry.options.get(CONF_START_REPLY, ""))
-        else:
+        elif reply:
             self._reply(did, number, self._entry.options.get(CONF_HELP_REPLY, DEFAULT_HELP_REPLY))
 
     @callback
     def _reply(self, did: str, number: str, text: str) -> None:
-        """Text back from the same number, after the webhook has answered."""
+        """Text back from the same number, after the webhook has answered.
+
+        Each reply is a billed text to whoever an unsigned callback names: North America
+        only unless the user allows others, and at most one per number per cooldown.
+        """
         if not text.strip():
+            return
+        if not (_is_north_american(number) or self._entry.options.get(CONF_REPLY_INTERNATIONAL)):
+            LOGGER.info("No keyword reply to %s: outside North America", format_number(number))
+            return
+        if not self._reply_cooldown.allow(number):
+            LOGGER.info("No keyword reply to %s: one was sent recently", format_number(number))
             return
         self._entry.async_create_background_task(
             self._hass, self._async_reply(did, number, text), name="flowroute keyword reply"
@@ -195,6 +231,11 @@ class InboundPipeline:
     ) -> None:
         try:
             media = await downloader.async_download(message)
+        except asyncio.CancelledError:
+            # Unloading the entry (any options change reloads it) cut the download short;
+            # the id is already answered and remembered, so this is the text's last chance.
+            self._publish(message, remote_media(message), keyword)
+            raise
         except (aiohttp.ClientError, OSError, ValueError) as err:
             # The downloader handles its own failures; this only keeps the message from
             # being lost if one escapes: the event still fires with the remote URLs.
@@ -210,7 +251,7 @@ class InboundPipeline:
             config_entry_id=self._entry.entry_id,
             message_id=message.message_id,
             from_number=message.from_number,
-            to_number=message.to_number.removeprefix("+"),
+            to_number=message.to_number,
             body=message.body,
             is_mms=message.is_mms,
             media=media,
@@ -219,3 +260,8 @@ class InboundPipeline:
         )
         self._hass.bus.async_fire(EVENT_MESSAGE_RECEIVED, received.as_event_data())
         async_dispatcher_send(self._hass, self._signals[received.to_number], received)
+
+
+def _is_north_american(number: str) -> bool:
+    """Whether a canonical number is in the North American Numbering Plan (+1)."""
+    return len(number) == 11 and number.startswith("1")  # noqa: PLR2004 - 1 + ten digits

@@ -4,13 +4,20 @@ Flowroute posts a level 1 receipt (the carrier took it) and a level 2 receipt (t
 got it, or not), in any order, sometimes twice, sometimes several level 2 receipts, and
 sometimes none. The tracker reduces them to one state per message, remembers it across
 restarts, and answers `async_wait` for the send action's `wait_for_delivery`.
+
+Receipts are unsigned: only receipts of messages this entry sent change anything (state,
+entities, opt-outs, repair issues). A receipt of any other message still fires the event,
+with the state it alone gives, and is held briefly in case its send is confirmed late (a
+reply lost and reconciled).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Literal, TypedDict
 
 from homeassistant.core import HomeAssistant, callback
@@ -33,9 +40,23 @@ STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10.0
 # Receipts come within minutes of a send; this many messages is days of a busy house.
 MAX_TRACKED: Final = 10_000
+# Distinct receipts applied to one message (level 1, level 2, a few repeats of level 2
+# with other statuses); any more are forged or broken and change nothing.
+MAX_RECEIPTS_PER_MESSAGE: Final = 16
+# Receipts of messages not (yet) known: held for this many messages, oldest dropped.
+MAX_EARLY: Final = 256
 # Receipt codes that mean the sending number is not registered (10DLC campaign,
-# toll-free verification) or is filtered as unregistered traffic.
-REGISTRATION_CODES: Final = frozenset({1103, 1104, 1150, 1152, 1160})
+# toll-free verification) or is filtered as unregistered traffic, described in our own
+# words: the receipt's own description is whatever the (unsigned) callback said.
+REGISTRATION_CODES: Final = MappingProxyType(
+    {
+        1103: "source not authorized",
+        1104: "source carrier disabled",
+        1150: "filtered as spam",
+        1152: "rejected as spam",
+        1160: "toll-free limits exceeded",
+    }
+)
 # NANP toll-free area codes: such numbers need toll-free verification, not 10DLC.
 _TOLL_FREE_PREFIXES: Final = tuple(f"1{area}" for area in (800, 833, 844, 855, 866, 877, 888))
 # `mdr2-<hex>` for v2.1, `mdr1-<hex>` in Messaging v2 receipts of the same message.
@@ -106,25 +127,27 @@ class ReceiptTracker:
         )
         # Insertion order is age: the oldest entries go first when the bound is reached.
         self._messages: dict[str, _Tracked] = {}
+        # Receipts of messages not known yet, by correlation key (bounded by MAX_EARLY).
+        self._early: OrderedDict[str, list[DeliveryReceipt]] = OrderedDict()
         self._waiters: dict[str, set[asyncio.Future[WaitResult]]] = {}
 
     async def async_load(self) -> None:
-        """Restore what a previous run knew."""
+        """Restore what a previous run knew; entries that do not make sense are skipped."""
         stored = await self._store.async_load()
-        if not stored:
-            return
-        for item in stored.get("messages", []):
+        items = stored.get("messages") if isinstance(stored, dict) else None
+        for item in items if isinstance(items, list) else ():
             try:
-                state = DeliveryState(item["state"])
-            except ValueError:
+                key = item["key"]
+                tracked = _Tracked(
+                    message_id=str(item["id"]),
+                    to_number=item["to_number"],
+                    from_number=item["from_number"],
+                    state=DeliveryState(item["state"]),
+                    seen=set(item["seen"][:MAX_RECEIPTS_PER_MESSAGE]),
+                )
+            except (KeyError, TypeError, ValueError):
                 continue
-            self._messages[item["key"]] = _Tracked(
-                message_id=item["id"],
-                to_number=item["to_number"],
-                from_number=item["from_number"],
-                state=state,
-                seen=set(item["seen"]),
-            )
+            self._add(str(key), tracked)
 
     async def async_unload(self) -> None:
         """Answer pending waits with "unknown" and save now."""
@@ -146,11 +169,17 @@ class ReceiptTracker:
         key = correlation_key(message_id)
         tracked = self._messages.get(key)
         if tracked is None:
-            self._add(key, _Tracked(message_id, to_number, from_number))
+            tracked = _Tracked(message_id, to_number, from_number)
+            self._add(key, tracked)
         else:
             tracked.message_id = message_id
             tracked.to_number = to_number
             tracked.from_number = from_number
+        for receipt in self._early.pop(key, ()):
+            # Came before the send was confirmed: it is this message's after all.
+            self._apply(tracked, receipt)
+        if tracked.state in _TERMINAL:
+            self._resolve(key, tracked.state)
         self._save_soon()
 
     async def async_handle(self, receipt: DeliveryReceipt) -> ReceiptUpdate | None:
@@ -159,22 +188,16 @@ class ReceiptTracker:
         A coroutine for the webhook's sake (it awaits its receipt handler); nothing in it
         waits, so the receipt is applied and published before the webhook answers.
 
-        Receipts of messages this entry did not send (before it knew, or sent by another
-        system from the same number) are published too, with the state they alone give.
+        A receipt of a message this entry did not send (or not yet: its reply was lost)
+        fires the event with the state it alone gives and changes nothing else.
         """
         key = correlation_key(receipt.message_id)
         tracked = self._messages.get(key)
         if tracked is None:
-            tracked = _Tracked(receipt.message_id, receipt.to_number, receipt.from_number)
-            self._add(key, tracked)
-        receipt_key = _receipt_key(receipt)
-        if receipt_key in tracked.seen:
-            return None
-        tracked.seen.add(receipt_key)
-        tracked.to_number = tracked.to_number or receipt.to_number
-        tracked.from_number = tracked.from_number or receipt.from_number
+            return self._async_handle_unknown(key, receipt)
         previous = tracked.state
-        tracked.state = next_state(previous, receipt)
+        if not self._apply(tracked, receipt):
+            return None
         self._save_soon()
 
         update = ReceiptUpdate(
@@ -194,13 +217,52 @@ class ReceiptTracker:
             self._resolve(key, tracked.state)
         self._check_registration(receipt, tracked)
         self._hass.bus.async_fire(EVENT_DELIVERY_RECEIPT, update.as_event_data())
-        if update.from_number is not None:  # else sent by no number of this entry's
+        if update.from_number is not None:
             async_dispatcher_send(
                 self._hass,
                 SIGNAL_RECEIPT.format(entry_id=self._entry.entry_id, did=update.from_number),
                 update,
             )
         return update
+
+    def _async_handle_unknown(self, key: str, receipt: DeliveryReceipt) -> ReceiptUpdate | None:
+        """Fire the event of a receipt of an unknown message and hold it a while."""
+        held = self._early.get(key)
+        if held is None:
+            held = self._early[key] = []
+            while len(self._early) > MAX_EARLY:
+                self._early.popitem(last=False)
+        receipt_key = _receipt_key(receipt)
+        if len(held) >= MAX_RECEIPTS_PER_MESSAGE or any(
+            _receipt_key(other) == receipt_key for other in held
+        ):
+            return None
+        held.append(receipt)
+        update = ReceiptUpdate(
+            config_entry_id=self._entry.entry_id,
+            message_id=receipt.message_id,
+            to_number=receipt.to_number,
+            from_number=receipt.from_number,
+            level=receipt.level,
+            status=receipt.status,
+            status_code=receipt.status_code,
+            status_description=receipt.status_description,
+            state=next_state(DeliveryState.SENT, receipt),
+            timestamp=receipt.timestamp or dt_util.utcnow(),
+            changed=False,
+        )
+        self._hass.bus.async_fire(EVENT_DELIVERY_RECEIPT, update.as_event_data())
+        return update
+
+    @staticmethod
+    def _apply(tracked: _Tracked, receipt: DeliveryReceipt) -> bool:
+        """Apply a receipt to a known message; False when it changes nothing (a repeat)."""
+        receipt_key = _receipt_key(receipt)
+        if receipt_key in tracked.seen or len(tracked.seen) >= MAX_RECEIPTS_PER_MESSAGE:
+            return False
+        tracked.seen.add(receipt_key)
+        tracked.state = next_state(tracked.state, receipt)
+        return True
 
     # The timeout is part of the answer ("unknown"), not an error for the caller to catch.
     async def async_wait(self, message_id: str, timeout: float) -> WaitResult:  # noqa: ASYNC109
@@ -235,30 +297,27 @@ class ReceiptTracker:
                 future.set_result(state)
 
     def _check_registration(self, receipt: DeliveryReceipt, tracked: _Tracked) -> None:
-        """Raise one repair issue per number whose texts are blocked for registration."""
+        """Raise one repair issue per configured number whose texts are blocked for registration."""
         did = tracked.from_number
-        numbers: list[str] = self._entry.data[CONF_NUMBERS]
-        if did is None and len(numbers) == 1:
-            did = numbers[0]
-        if receipt.status_code not in REGISTRATION_CODES:
-            if did is not None and tracked.state is DeliveryState.DELIVERED:
+        if did is None or did not in self._entry.data[CONF_NUMBERS]:
+            return
+        code = receipt.status_code
+        if code is None or code not in REGISTRATION_CODES:
+            if tracked.state is DeliveryState.DELIVERED:
                 # Texts from this number reach handsets again: registration is sorted.
                 ir.async_delete_issue(self._hass, DOMAIN, _issue_id(self._entry.entry_id, did))
             return
         placeholders = {
             "title": self._entry.title,
-            "code": str(receipt.status_code),
-            "description": receipt.status_description or "",
+            "number": format_number(did),
+            "code": str(code),
+            "description": REGISTRATION_CODES[code],
         }
-        if did is None:
-            translation_key = "registration_unknown_number"
-        else:
-            placeholders["number"] = format_number(did)
-            translation_key = (
-                "registration_toll_free"
-                if did.startswith(_TOLL_FREE_PREFIXES)
-                else "registration_10dlc"
-            )
+        translation_key = (
+            "registration_toll_free"
+            if did.startswith(_TOLL_FREE_PREFIXES)
+            else "registration_10dlc"
+        )
         ir.async_create_issue(
             self._hass,
             DOMAIN,
@@ -289,5 +348,5 @@ class ReceiptTracker:
         }
 
 
-def _issue_id(entry_id: str, did: str | None) -> str:
-    return f"registration_{entry_id}_{did or 'unknown'}"
+def _issue_id(entry_id: str, did: str) -> str:
+    return f"registration_{entry_id}_{did}"

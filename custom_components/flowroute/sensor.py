@@ -88,7 +88,8 @@ OPTED_OUT_RECIPIENTS = SensorEntityDescription(
     state_class=SensorStateClass.MEASUREMENT,
 )
 # The state's attributes name this many of the numbers; the action lists them all.
-MAX_LISTED_NUMBERS = 100
+# Few: opt-outs come from unsigned callbacks, and every change rewrites this state.
+MAX_LISTED_NUMBERS = 10
 
 LAST_MESSAGE = SensorEntityDescription(key="last_message", translation_key="last_message")
 LAST_DELIVERY_STATUS = SensorEntityDescription(

@@ -17,7 +17,13 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.network import NoURLAvailableError
 
 from .api import DeliveryReceipt, InboundMessage, PayloadError, parse_callback, parse_json
-from .const import CONF_CLOUDHOOK_URL, DOMAIN, LOGGER
+from .const import (
+    CONF_CLOUDHOOK_URL,
+    CONF_FLOWROUTE_ADDRESSES_ONLY,
+    DOMAIN,
+    FLOWROUTE_CALLBACK_ADDRESSES,
+    LOGGER,
+)
 from .dedup import RecentIds, inbound_key, receipt_key
 
 if TYPE_CHECKING:
@@ -76,6 +82,12 @@ class WebhookManager:
         self._inbound = inbound
         self._receipts = receipts
         self._recent = RecentIds(hass, entry.entry_id) if recent is None else recent
+        # None: callbacks from anywhere (the default; Flowroute's list may be out of date).
+        self._addresses = (
+            frozenset(FLOWROUTE_CALLBACK_ADDRESSES)
+            if entry.options.get(CONF_FLOWROUTE_ADDRESSES_ONLY, False)
+            else None
+        )
 
     async def async_register(self) -> None:
         """Load the seen ids, register the webhook and make sure a cloudhook exists.
@@ -124,6 +136,8 @@ class WebhookManager:
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
         """Answer Flowroute fast: 400 for what cannot be parsed, 200 for everything else."""
+        if self._addresses is not None and not _from_allowed_address(request, self._addresses):
+            return web.Response(status=HTTPStatus.FORBIDDEN)
         raw = await _async_read_capped(request)
         if raw is None:
             return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
@@ -151,6 +165,23 @@ async def async_remove_cloudhook(hass: HomeAssistant, entry: FlowrouteConfigEntr
         await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
     except HomeAssistantError as err:  # CloudNotAvailable and the cloud's own errors
         LOGGER.warning("Could not delete the Home Assistant Cloud webhook: %s", err)
+
+
+def _from_allowed_address(request: web.Request, addresses: frozenset[str]) -> bool:
+    """Whether the post came from one of `addresses`, or was relayed by Home Assistant Cloud.
+
+    `request.remote` is the client's address as Home Assistant's http integration sees it:
+    behind a reverse proxy it is the forwarded address only when the http integration is
+    set to trust that proxy (use_x_forwarded_for, trusted_proxies), and the proxy's own
+    address otherwise. A cloudhook's request has no address at all: the cloud relays it,
+    and the cloudhook's URL is its own secret.
+    """
+    if getattr(request, "mock_source", None) == _CLOUD:
+        return True
+    if request.remote in addresses:
+        return True
+    LOGGER.debug("Refusing a callback from %s: not a Flowroute address", request.remote)
+    return False
 
 
 async def _async_read_capped(request: web.Request) -> bytes | None:
