@@ -866,8 +866,13 @@ async def test_retention_deletes_old_day_folders(
     other_entry = media_dir / "flowroute" / "another_entry" / "2020-01-01"
     other_entry.mkdir(parents=True)
 
-    # Setup (here through the reload an option change makes) deletes what is over 90 days.
+    # A minute after setup (here the reload an option change makes), what is over 90
+    # days goes.
     await _set_options(hass, loaded, **{CONF_MEDIA_RETENTION_DAYS: 90})
+    assert "2025-01-01" in _day_folders(media_dir, loaded.entry_id)
+    freezer.tick(timedelta(minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
     assert _day_folders(media_dir, loaded.entry_id) == [
         "2020-01-02",
         "2020-01-03",

@@ -8,7 +8,8 @@ can post an MMS, so the URLs are fetched through safe_fetch (https, public addre
 API's own origin trusted), on a small session of the entry's own, a few at a time. The
 disk use is bounded per item, and per entry and UTC day in bytes (each file counts at
 least MIN_FILE_BYTES) and in files, counted in a small store so that a restart does not
-reset the day; day folders older than the retention option are deleted once a day.
+reset the day; day folders older than the retention option are deleted a minute after setup and then
+once a day.
 Failed or refused downloads keep the remote URL: the event still tells where the media was.
 """
 
@@ -30,8 +31,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final
 import aiohttp
 from aiohttp import web
 from homeassistant.const import EVENT_HOMEASSISTANT_CLOSE
-from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.core import Event, HassJob, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -73,6 +74,7 @@ PARALLEL_DOWNLOADS: Final = 4
 CONNECTIONS: Final = 4
 CONNECTIONS_PER_HOST: Final = 2
 RETENTION_CHECK_INTERVAL: Final = timedelta(days=1)
+RETENTION_FIRST_CHECK: Final = timedelta(minutes=1)  # after setup
 _CHUNK: Final = 64 * 1024
 _MAX_STEM: Final = 60
 _MAX_ID: Final = 80
@@ -336,7 +338,14 @@ class MediaDownloader:
                 cancel_on_shutdown=True,
             )
         )
-        self._async_start_deleting_expired()
+        # The first check waits a little: start-up (and every reload) stays light.
+        entry.async_on_unload(
+            async_call_later(
+                hass,
+                RETENTION_FIRST_CHECK,
+                HassJob(self._async_on_interval, cancel_on_shutdown=True),
+            )
+        )
 
     async def async_close(self) -> None:
         """Save what today's usage holds and close the session."""
