@@ -24,6 +24,7 @@ from custom_components.flowroute.api import (
     PhoneNumber,
     SentMessage,
 )
+from custom_components.flowroute.api.errors import response_error
 
 from .conftest import ACCESS_KEY, AUTHORIZATION, SECRET_KEY, FakeFlowroute, Handler
 from .payloads import ERROR_405, MESSAGE_RECORD, NUMBERS_PAGE, SEND_ACCEPTED, error_body
@@ -547,3 +548,16 @@ async def test_list_messages_with_an_unexpected_page(
 
     with pytest.raises(FlowrouteInvalidResponseError, match="data must be an array"):
         await client.list_messages(datetime(2026, 11, 1, tzinfo=UTC), datetime.now(UTC))
+
+
+def test_error_text_from_the_other_end_is_one_line() -> None:
+    error = response_error(
+        400,
+        (ErrorDetail(title="Bad\nRequest", detail="line one\r\nINFO forged line\x1b[31m"),),
+    )
+    assert "\n" not in str(error)
+    assert "\r" not in str(error)
+    assert "\x1b" not in str(error)
+    assert str(error) == ("Flowroute answered HTTP 400 Bad Request: line one INFO forged line [31m")
+    long = response_error(500, (ErrorDetail(detail="x" * 10_000),))
+    assert len(str(long)) <= 300

@@ -17,6 +17,7 @@ from .errors import (
     FlowrouteInvalidResponseError,
     FlowrouteTimeoutError,
     PayloadError,
+    one_line,
     response_error,
 )
 from .models import CallbackType, MessageRecord, PhoneNumber, SentMessage
@@ -225,9 +226,7 @@ class FlowrouteClient:
         # echoed; whatever the route, they never leave the client.
         for secret in (self._authorization, self._authorization.removeprefix("Basic ")):
             text = text.replace(secret, "***")
-        flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-        if len(flat) > _DESCRIPTION_MAX:
-            flat = flat[: _DESCRIPTION_MAX - 1] + "…"
+        flat = one_line(text, _DESCRIPTION_MAX)
         name = type(err).__name__
         return f"{name}: {flat}" if flat else name
 

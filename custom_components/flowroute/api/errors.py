@@ -26,6 +26,18 @@ class ErrorDetail:
     code: int | None = None
 
 
+_ONE_LINE_MAX = 300
+
+
+def one_line(text: str, limit: int = _ONE_LINE_MAX) -> str:
+    """Return text from the other end as one printable line of at most `limit` characters.
+
+    It goes into logs, events and repair issues: no line breaks that forge log lines.
+    """
+    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
 class FlowrouteError(Exception):
     """Base class of every error the client raises."""
 
@@ -70,7 +82,7 @@ class FlowrouteResponseError(FlowrouteError):
             text += f": {self.detail}"
         if self.code is not None:
             text += f" (code {self.code})"
-        super().__init__(text)
+        super().__init__(one_line(text))
 
     @property
     def recipient_opted_out(self) -> bool:
