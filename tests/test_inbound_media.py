@@ -1,4 +1,6 @@
-"""Inbound MMS media: fetched safely, saved under caps, kept for a while, browsed and served.
+"""Inbound MMS media: fetched safely, saved under caps, kept for a while.
+
+Browsing and serving what is saved: tests/test_media_source.py.
 
 The forged-callback tests post to the entry's real webhook. Loopback servers stand in
 for the hosts a media URL can name (tests/media_servers.py): a `MediaServer` is a public
@@ -17,15 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from homeassistant.components import media_source
-from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.flowroute import inbound_media
-from custom_components.flowroute.api import InboundMessage, MediaItem, parse_callback
+from custom_components.flowroute.api import InboundMessage, parse_callback
 from custom_components.flowroute.const import (
     CONF_DOWNLOAD_MEDIA,
     CONF_MEDIA_MAX_DAY_MB,
@@ -51,10 +51,7 @@ if TYPE_CHECKING:
 
     from aiohttp.test_utils import TestClient
     from freezegun.api import FrozenDateTimeFactory
-    from pytest_homeassistant_custom_component.typing import (
-        ClientSessionGenerator,
-        WebSocketGenerator,
-    )
+    from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 HANDSET = "12065550100"
 PNG = b"\x89PNG\r\n\x1a\n" + b"p" * 2_000
@@ -154,10 +151,8 @@ async def test_saves_media_under_the_day_and_skips_layout_and_text(
         InboundMedia(content=b"Look at this", mime_type="text/plain", file_name="text.txt"),
         smil=True,
     )
-    # The parser drops the SMIL layout part; one slipped in by hand is ignored too.
+    # The parser drops the SMIL layout part (the downloader gets only what it left).
     assert len(message.media) == 3
-    smil = MediaItem(url=f"{simulator.url}/sim/media/x", mime_type="application/smil")
-    message = dataclasses.replace(message, media=(*message.media, smil))
 
     media = await (await _downloader(hass, loaded)).async_download(message)
 
@@ -337,204 +332,6 @@ async def test_failed_download_keeps_the_url_and_logs_no_token(
         assert reason in caplog.text
         assert "s3cr3t" not in caplog.text
     assert _files(media_dir) == []
-
-
-async def test_download_option_off_saves_nothing(
-    hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator, media_dir: Path
-) -> None:
-    await _set_options(hass, loaded, **{CONF_DOWNLOAD_MEDIA: False})
-    message = _mms(simulator, InboundMedia(content=PNG), smil=True)
-    [item] = await (await _downloader(hass, loaded)).async_download(message)
-    assert (item.url, item.local_path) == (message.media[0].url, None)
-    assert _files(media_dir) == []
-
-
-# Media source: browse, resolve, serve
-
-
-@pytest.fixture
-async def saved(
-    hass: HomeAssistant, loaded: MockConfigEntry, simulator: RunningSimulator
-) -> tuple[str, str]:
-    """One saved picture; returns its media-source id and the message id."""
-    message = _mms(simulator, InboundMedia(content=PNG, file_name="door.png"))
-    [item] = await (await _downloader(hass, loaded)).async_download(message)
-    assert item.media_content_id is not None
-    return item.media_content_id, message.message_id
-
-
-@pytest.mark.freeze_time(f"{TODAY} 12:00:00+00:00")
-async def test_browse_entries_days_files_and_resolve(
-    hass: HomeAssistant, loaded: MockConfigEntry, saved: tuple[str, str]
-) -> None:
-    content_id, message_id = saved
-    entry_id = loaded.entry_id
-
-    root = await media_source.async_browse_media(hass, "media-source://flowroute")
-    assert root.title == "Flowroute"
-    assert [(c.title, c.media_content_id) for c in root.children or []] == [
-        (loaded.title, f"media-source://flowroute/{entry_id}")
-    ]
-    entry = await media_source.async_browse_media(hass, f"media-source://flowroute/{entry_id}")
-    assert [c.title for c in entry.children or []] == [TODAY]
-    day = await media_source.async_browse_media(
-        hass, f"media-source://flowroute/{entry_id}/{TODAY}"
-    )
-    [file] = day.children or []
-    assert (file.title, file.media_content_id, file.can_play, file.media_class) == (
-        _name(message_id, "1-door.png"),
-        content_id,
-        True,
-        "image",
-    )
-    assert file.media_content_type == "image/png"
-
-    resolved = await media_source.async_resolve_media(hass, content_id, None)
-    assert resolved.mime_type == "image/png"
-    door = _name(message_id, "1-door.png")
-    assert resolved.url == f"/api/flowroute/inbound_media/{entry_id}/{TODAY}/{door}"
-
-    # The root of all media sources lists Flowroute.
-    everything = await media_source.async_browse_media(hass, None)
-    assert "Flowroute" in [c.title for c in everything.children or []]
-
-
-async def test_browse_of_an_account_without_media_is_empty(
-    hass: HomeAssistant, loaded: MockConfigEntry
-) -> None:
-    entry = await media_source.async_browse_media(
-        hass, f"media-source://flowroute/{loaded.entry_id}"
-    )
-    assert entry.children == []
-
-
-@pytest.mark.parametrize(
-    "identifier",
-    [
-        "{entry}/../../secret.png",
-        "{entry}/{day}/../../../secret.png",
-        "{entry}/{day}/..",
-        "{entry}/{day}/.hidden.png",
-        "{entry}/..%2F..%2Fsecret.png/x",
-        "{entry}/{day}/{name}.part",
-        "{entry}/{day}/{name}/more",
-        "{entry}/{day}",
-        "{entry}",
-        "not_an_entry/{day}/{name}",
-        "{entry}/{day}/link.png",
-    ],
-)
-@pytest.mark.freeze_time(f"{TODAY} 12:00:00+00:00")
-async def test_nothing_outside_resolves(
-    hass: HomeAssistant,
-    *,
-    loaded: MockConfigEntry,
-    saved: tuple[str, str],
-    media_dir: Path,
-    tmp_path: Path,
-    identifier: str,
-) -> None:
-    secret = tmp_path / "secret.png"
-    secret.write_bytes(PNG)
-    day_dir = media_dir / "flowroute" / loaded.entry_id / TODAY
-    (day_dir / "link.png").symlink_to(secret)
-    name = saved[0].rsplit("/", 1)[1]
-    content_id = "media-source://flowroute/" + identifier.format(
-        entry=loaded.entry_id, day=TODAY, name=name
-    )
-    with pytest.raises(media_source.Unresolvable):
-        await media_source.async_resolve_media(hass, content_id, None)
-
-
-@pytest.mark.parametrize(
-    "identifier", ["{entry}/../x", "{entry}/not-a-day", "not_an_entry", "{entry}/{day}/file"]
-)
-async def test_browse_refuses_what_it_did_not_write(
-    hass: HomeAssistant, loaded: MockConfigEntry, identifier: str
-) -> None:
-    content_id = "media-source://flowroute/" + identifier.format(entry=loaded.entry_id, day=TODAY)
-    with pytest.raises(BrowseError):
-        await media_source.async_browse_media(hass, content_id)
-
-
-@pytest.mark.freeze_time(f"{TODAY} 12:00:00+00:00")
-async def test_browse_hides_symlinks_and_partial_files(
-    hass: HomeAssistant,
-    loaded: MockConfigEntry,
-    saved: tuple[str, str],
-    media_dir: Path,
-    tmp_path: Path,
-) -> None:
-    day_dir = media_dir / "flowroute" / loaded.entry_id / TODAY
-    (tmp_path / "secret.png").write_bytes(PNG)
-    (day_dir / "link.png").symlink_to(tmp_path / "secret.png")
-    (day_dir / "x-1-a.png.part").write_bytes(b"partial")
-    day = await media_source.async_browse_media(
-        hass, f"media-source://flowroute/{loaded.entry_id}/{TODAY}"
-    )
-    assert [c.media_content_id for c in day.children or []] == [saved[0]]
-
-
-@pytest.mark.freeze_time(f"{TODAY} 12:00:00+00:00")
-async def test_view_serves_saved_media_to_signed_in_users(
-    hass: HomeAssistant,
-    loaded: MockConfigEntry,
-    saved: tuple[str, str],
-    media_dir: Path,
-    hass_client: ClientSessionGenerator,
-) -> None:
-    resolved = await media_source.async_resolve_media(hass, saved[0], None)
-    day_dir = media_dir / "flowroute" / loaded.entry_id / TODAY
-    (day_dir / _name(saved[1], "2-page.bin")).write_bytes(b"<script>alert(1)</script>")
-    client = await hass_client()
-
-    response = await client.get(resolved.url)
-    assert response.status == 200
-    assert await response.read() == PNG
-    assert response.headers["Content-Type"] == "image/png"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "Content-Disposition" not in response.headers
-
-    # Anything that is not plain media is a download, never a page on Home Assistant's origin.
-    response = await client.get(resolved.url.replace("-1-door.png", "-2-page.bin"))
-    assert response.status == 200
-    assert response.headers["Content-Type"] == "application/octet-stream"
-    assert response.headers["Content-Disposition"] == "attachment"
-
-    base = f"/api/flowroute/inbound_media/{loaded.entry_id}/{TODAY}"
-    for path in (
-        f"{base}/missing.png",
-        f"{base}/%2e%2e",
-        f"{base}/..%2F..%2F..%2Fsecret.png",
-        f"/api/flowroute/inbound_media/{loaded.entry_id}/..%2F{TODAY}/x.png",
-        f"/api/flowroute/inbound_media/..%2F..%2F/{TODAY}/x.png",
-    ):
-        response = await client.get(path)
-        # 400: Home Assistant's security filter saw it first; 404: the view refused it.
-        assert response.status in {400, 404}, path
-
-
-@pytest.mark.freeze_time(f"{TODAY} 12:00:00+00:00")
-async def test_view_needs_auth_and_the_resolved_url_is_signed(
-    hass: HomeAssistant,
-    loaded: MockConfigEntry,
-    saved: tuple[str, str],
-    hass_ws_client: WebSocketGenerator,
-    hass_client_no_auth: ClientSessionGenerator,
-) -> None:
-    ws = await hass_ws_client(hass)
-    await ws.send_json_auto_id({"type": "media_source/resolve_media", "media_content_id": saved[0]})
-    result = await ws.receive_json()
-    assert result["success"], result
-    signed = result["result"]["url"]
-    assert "authSig=" in signed
-
-    client = await hass_client_no_auth()
-    response = await client.get(signed.split("?", 1)[0])
-    assert response.status == 401
-    response = await client.get(signed)
-    assert response.status == 200
-    assert await response.read() == PNG
 
 
 async def test_slow_download_times_out(
@@ -782,6 +579,23 @@ async def test_an_mms_from_the_simulator_is_downloaded(
     assert item["url"].startswith(f"{simulator.url}/")
     assert _bytes(item["local_path"]) == PNG
     assert _files(media_dir) == [str(Path(item["local_path"]).relative_to(media_dir))]
+
+
+async def test_download_option_off_fetches_and_saves_nothing(
+    hass: HomeAssistant,
+    *,
+    client: TestClient,
+    loaded: MockConfigEntry,
+    inbox: asyncio.Queue[Event],
+    public: MediaServer,
+    media_dir: Path,
+) -> None:
+    await _set_options(hass, loaded, **{CONF_DOWNLOAD_MEDIA: False})
+    url = public.url("/m/good.png")
+    [item] = await _receive(client, loaded, inbox, url)
+    assert (item["url"], "local_path" in item) == (url, False)
+    assert public.requests == []
+    assert _files(media_dir) == []
 
 
 # Caps: bytes (every file counts at least MIN_FILE_BYTES) and files, per entry and day

@@ -8,16 +8,16 @@ can post an MMS, so the URLs are fetched through safe_fetch (https, public addre
 API's own origin trusted), on a small session of the entry's own, a few at a time. The
 disk use is bounded per item, and per entry and UTC day in bytes (each file counts at
 least MIN_FILE_BYTES) and in files, counted in a small store so that a restart does not
-reset the day; day folders older than the retention option are deleted a minute after setup and then
-once a day.
-Failed or refused downloads keep the remote URL: the event still tells where the media was.
+reset the day; day folders older than the retention option are deleted a minute after
+setup and then once a day. Failed or refused downloads keep the remote URL: the event still
+tells where the media was. Whether to download at all is the entry's choice (its download
+option): a downloader saves whatever it is given.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import mimetypes
 import re
 import secrets
 import shutil
@@ -42,7 +42,6 @@ from yarl import URL
 from .api import DEFAULT_BASE_URL
 from .const import (
     CONF_BASE_URL,
-    CONF_DOWNLOAD_MEDIA,
     CONF_MEDIA_MAX_DAY_MB,
     CONF_MEDIA_MAX_ITEM_MB,
     CONF_MEDIA_RETENTION_DAYS,
@@ -51,6 +50,13 @@ from .const import (
     DEFAULT_MEDIA_RETENTION_DAYS,
     DOMAIN,
     LOGGER,
+)
+from .media_types import (
+    UNKNOWN_TYPE,
+    bare_mime_type,
+    extension,
+    guess_mime_type,
+    is_inline_type,
 )
 from .messages import ReceivedMedia
 from .safe_fetch import GuardedSession, RefusedError
@@ -87,37 +93,6 @@ _DAY_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FILE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 _UNSAFE_RE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 
-# The carrier's presentation layout: not something the sender sent, never published.
-_LAYOUT_TYPES: Final = frozenset({"application/smil", "application/smil+xml"})
-# Types a browser would run on Home Assistant's origin: never saved under their extension.
-_ACTIVE_TYPES: Final = frozenset(
-    {
-        "image/svg+xml",
-        "text/html",
-        "application/xhtml+xml",
-        "application/xml",
-        "text/xml",
-        "text/javascript",
-        "application/javascript",
-    }
-)
-# Types Flowroute documents that Python's table may not know, both ways.
-_EXTENSIONS: Final = {
-    "audio/amr": ".amr",
-    "audio/ac3": ".ac3",
-    "audio/midi": ".mid",
-    "audio/mid": ".mid",
-    "image/jpg": ".jpg",
-    "video/3gpp": ".3gp",
-    "video/avi": ".avi",
-}
-_TYPES: Final = {
-    ".amr": "audio/amr",
-    ".ac3": "audio/ac3",
-    ".mid": "audio/midi",
-    ".3gp": "video/3gpp",
-}
-_INLINE_PREFIXES: Final = ("image/", "audio/", "video/")
 _DATA_VIEW: HassKey[bool] = HassKey(f"{DOMAIN}_inbound_media_view")
 
 
@@ -141,22 +116,13 @@ def view_url(entry_id: str, day: str, file_name: str) -> str:
     return VIEW_URL.format(entry_id=entry_id, day=day, file_name=file_name)
 
 
-def guess_mime_type(file_name: str) -> str:
-    """Return the type of a saved file from the extension this module gave it."""
-    suffix = Path(file_name).suffix.lower()
-    return _TYPES.get(suffix) or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
-
-
-def is_inline_type(mime_type: str) -> bool:
-    """Whether a browser may show the type inline (media, but nothing that runs)."""
-    return mime_type.startswith(_INLINE_PREFIXES) and mime_type not in _ACTIVE_TYPES
-
-
-def safe_file_name(message_id: str, index: int, file_name: str | None, mime_type: str) -> str:
+def safe_file_name(
+    message_id: str, index: int, file_name: str | None, mime_type: str | None
+) -> str:
     """Build `<id>-<hash>-<n>-<stem><ext>` from untrusted parts; the type sets the extension."""
     prefix = _clean(message_id, _MAX_ID, "message")
     digest = hashlib.sha256(message_id.encode()).hexdigest()[:_ID_HASH_DIGITS]
-    return f"{prefix}-{digest}-{index}-{_stem(file_name)}{_extension(mime_type)}"
+    return f"{prefix}-{digest}-{index}-{_stem(file_name)}{extension(mime_type)}"
 
 
 def _clean(value: str, limit: int, fallback: str) -> str:
@@ -170,21 +136,6 @@ def _stem(file_name: str | None) -> str:
     return _clean(stem if dot and stem else base, _MAX_STEM, "media")
 
 
-def _extension(mime_type: str) -> str:
-    if mime_type in _ACTIVE_TYPES:
-        return ".bin"
-    return (
-        _EXTENSIONS.get(mime_type) or mimetypes.guess_extension(mime_type, strict=False) or ".bin"
-    )
-
-
-def _mime(value: str | None) -> str | None:
-    """Return the bare, lower-case type of a Content-Type value."""
-    if not value:
-        return None
-    return value.split(";", 1)[0].strip().lower() or None
-
-
 def _redacted(url: str) -> str:
     """Drop credentials, query and fragment: temporary URLs carry their token there."""
     try:
@@ -194,23 +145,8 @@ def _redacted(url: str) -> str:
     return str(parsed.with_user(None).with_query(None).with_fragment(None))
 
 
-def _is_layout(item: MediaItem) -> bool:
-    return _mime(item.mime_type) in _LAYOUT_TYPES
-
-
 def _is_text(item: MediaItem) -> bool:
-    return _mime(item.mime_type) == "text/plain"
-
-
-def remote_media(message: InboundMessage) -> tuple[ReceivedMedia, ...]:
-    """Return the parts as published when nothing is saved (SMIL layout left out)."""
-    return tuple(_remote(item) for item in message.media if not _is_layout(item))
-
-
-def _remote(item: MediaItem) -> ReceivedMedia:
-    return ReceivedMedia(
-        url=item.url, mime_type=item.mime_type, file_name=item.file_name, file_size=item.file_size
-    )
+    return bare_mime_type(item.mime_type) == "text/plain"
 
 
 @dataclass(slots=True)
@@ -401,17 +337,13 @@ class MediaDownloader:
     async def async_download(self, message: InboundMessage) -> tuple[ReceivedMedia, ...]:
         """Save each media part; parts that fail or are refused keep only their URL.
 
-        SMIL layout parts are dropped from the result; text parts are listed, not saved.
-        With the download option off nothing is saved.
+        Text parts are listed, not saved (the parser has left out SMIL layout parts).
         """
-        if not self._entry.options.get(CONF_DOWNLOAD_MEDIA, True):
-            return remote_media(message)
         results: list[ReceivedMedia] = []
-        parts = [item for item in message.media if not _is_layout(item)]
-        for index, item in enumerate(parts, start=1):
+        for index, item in enumerate(message.media, start=1):
             if _is_text(item):
                 # The text of an MMS: Flowroute gives it as the body already.
-                results.append(_remote(item))
+                results.append(ReceivedMedia.from_item(item))
             else:
                 results.append(await self._async_save_item(message, index, item))
         if self._usage.dirty:
@@ -443,7 +375,7 @@ class MediaDownloader:
             _redacted(item.url),
             reason,
         )
-        return _remote(item)
+        return ReceivedMedia.from_item(item)
 
     async def _async_fetch(
         self, message: InboundMessage, index: int, item: MediaItem
@@ -452,10 +384,8 @@ class MediaDownloader:
         async with self._session.get(item.url) as response:
             if response.status != HTTPStatus.OK:
                 raise _DownloadError(f"HTTP status {response.status}")
-            mime_type = _mime(item.mime_type) or _mime(response.content_type)
-            name = safe_file_name(
-                message.message_id, index, item.file_name, mime_type or "application/octet-stream"
-            )
+            mime_type = bare_mime_type(item.mime_type) or bare_mime_type(response.content_type)
+            name = safe_file_name(message.message_id, index, item.file_name, mime_type)
             folder = media_root(self._hass) / self._entry.entry_id / day
             target, size = await self._async_stream(response, folder, name)
         return ReceivedMedia(
@@ -594,17 +524,19 @@ def delete_days_before(folder: Path, oldest_kept: date) -> int:
 
 
 def locate(root: Path, entry_id: str, day: str, file_name: str) -> Path | None:
-    """Return a saved file's path, or None unless it is a regular file inside `root`.
+    """Return a saved file's path, or None unless it is a regular file the downloader wrote.
 
-    Blocking (resolves symlinks and stats): run it in the executor.
+    Blocking (resolves symlinks and stats): run it in the executor. The parts have the
+    shapes this module writes (no separator, no leading dot), so the path stays inside
+    `root`; nothing below `root` may be a symlink, as browsing shows none: a link is not
+    one of the saved files, wherever it points.
     """
     if not (
         _ENTRY_ID_RE.match(entry_id) and _DAY_RE.match(day) and _FILE_RE.match(file_name)
     ) or file_name.endswith(".part"):
         return None
-    base = root.resolve()
-    path = (base / entry_id / day / file_name).resolve()
-    if not path.is_relative_to(base) or not path.is_file():
+    path = root.resolve() / entry_id / day / file_name
+    if path.resolve() != path or not path.is_file():
         return None
     return path
 
@@ -643,7 +575,7 @@ class InboundMediaView(HomeAssistantView):
         }
         if not is_inline_type(mime_type):
             # Sent by strangers: anything but plain media is a download, never a page.
-            mime_type = "application/octet-stream"
+            mime_type = UNKNOWN_TYPE
             headers["Content-Disposition"] = "attachment"
         headers["Content-Type"] = mime_type
         return web.FileResponse(path, headers=headers)

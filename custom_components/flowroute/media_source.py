@@ -23,7 +23,8 @@ from homeassistant.components.media_source import (
 )
 
 from .const import DOMAIN
-from .inbound_media import guess_mime_type, is_valid_part, locate, media_root, view_url
+from .inbound_media import is_valid_part, locate, media_root, view_url
+from .media_types import guess_mime_type
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -16,7 +16,7 @@ from homeassistant.setup import async_setup_component
 from PIL import Image
 from pytest_homeassistant_custom_component.common import setup_test_component_platform
 
-from custom_components.flowroute.media import (
+from custom_components.flowroute.outbound_media import (
     DATA_MEDIA_HOST,
     MMS_MAX_BYTES,
     URL_PATH,
@@ -217,3 +217,21 @@ async def test_local_media_and_allowlisted_files(hass: HomeAssistant, tmp_path: 
     with pytest.raises(ServiceValidationError) as err:
         await async_resolve_media(hass, "https://example.org/not-a-media-item.jpg")
     assert err.value.translation_key == "unsupported_media"
+
+
+async def test_local_files_get_the_type_flowroute_documents(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    # Python's own table names these audio/AMR, audio/3gpp and audio/sp-midi: refused.
+    media_dir = tmp_path / "media"
+    media_dir.mkdir()
+    hass.config.media_dirs = {"local": str(media_dir)}
+    for name, expected in (
+        ("voice.amr", "audio/amr"),
+        ("clip.3gp", "video/3gpp"),
+        ("tune.mid", "audio/midi"),
+    ):
+        (media_dir / name).write_bytes(b"\0" * 100)
+        media = await async_resolve_media(hass, f"media-source://media_source/local/{name}")
+        assert media.content_type == expected
+        assert await async_fit_media(hass, [media], "") == [media]

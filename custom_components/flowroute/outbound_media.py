@@ -11,7 +11,6 @@ restart because a queued message may still need them.
 from __future__ import annotations
 
 import io
-import mimetypes
 import re
 import secrets
 import time
@@ -30,6 +29,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER
+from .media_types import SUPPORTED_CONTENT_TYPES, extension, guess_mime_type
 
 if TYPE_CHECKING:
     from homeassistant.components.image import ImageEntity
@@ -38,28 +38,6 @@ if TYPE_CHECKING:
 # is refused with 422." Stay under the documented total.
 MMS_MAX_BYTES: Final = 750_000
 
-# Outbound media types Flowroute documents as rendered by most handsets.
-SUPPORTED_CONTENT_TYPES: Final = frozenset(
-    {
-        "image/jpeg",
-        "image/png",
-        "image/gif",
-        "image/bmp",
-        "video/3gpp",
-        "video/mp4",
-        "video/x-msvideo",
-        "video/avi",
-        "video/mpeg",
-        "audio/amr",
-        "audio/midi",
-        "audio/mid",
-        "audio/wav",
-        "audio/x-wav",
-        "audio/ac3",
-        "audio/mpeg",
-        "text/plain",
-    }
-)
 _DOWNSCALABLE: Final = frozenset({"image/jpeg", "image/png", "image/bmp"})
 # Downscaling lowers JPEG quality to this floor first, then shrinks the picture.
 _START_QUALITY: Final = 85
@@ -276,7 +254,7 @@ async def _camera_snapshot(hass: HomeAssistant, entity_id: str) -> MediaFile:
     return MediaFile(
         content=image.content,
         content_type=image.content_type,
-        file_name=f"{entity_id.split('.', 1)[1]}{_extension(image.content_type)}",
+        file_name=f"{entity_id.split('.', 1)[1]}{extension(image.content_type)}",
     )
 
 
@@ -294,7 +272,7 @@ async def _image_entity(hass: HomeAssistant, entity_id: str) -> MediaFile:
     return MediaFile(
         content=content,
         content_type=content_type,
-        file_name=f"{entity_id.split('.', 1)[1]}{_extension(content_type)}",
+        file_name=f"{entity_id.split('.', 1)[1]}{extension(content_type)}",
     )
 
 
@@ -337,18 +315,13 @@ async def _read_file(hass: HomeAssistant, path: Path) -> MediaFile:
             translation_key="media_unavailable",
             translation_placeholders={"media": path.name, "error": err.strerror or str(err)},
         ) from err
-    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return MediaFile(content=content, content_type=content_type, file_name=path.name)
+    return MediaFile(content=content, content_type=guess_mime_type(path.name), file_name=path.name)
 
 
 def _resolve_inside(base: Path, location: str) -> tuple[Path, Path]:
     """Resolve symlinks and '..' so the caller can check the file stays inside base."""
     root = base.resolve()
     return root, (root / location).resolve()
-
-
-def _extension(content_type: str) -> str:
-    return mimetypes.guess_extension(content_type) or ""
 
 
 async def async_fit_media(
