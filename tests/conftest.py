@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
-from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_NAME, CONF_WEBHOOK_ID, MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core_config import async_process_ha_core_config
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 
 from custom_components.flowroute.api import CallbackType
 from custom_components.flowroute.const import (
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from homeassistant.core import HomeAssistant
+    from syrupy.assertion import SnapshotAssertion
+    from syrupy.location import PyTestLocation
 
     from simulator.testing import RunningSimulator
 
@@ -43,6 +47,26 @@ WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/flowroute in every test."""
+
+
+class VersionedSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Snapshots in tests/snapshots/<major.minor>/: each Home Assistant version its own.
+
+    Versions serialise entity registry entries differently (fields come and go), so one
+    set cannot match both ends of the supported range.
+    """
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        """Return the folder of this Home Assistant version's snapshots."""
+        base = Path(super().dirname(test_location=test_location))
+        return str(base / f"{MAJOR_VERSION}.{MINOR_VERSION}")
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's snapshot assertion, kept per Home Assistant version."""
+    return snapshot.use_extension(VersionedSnapshotExtension)
 
 
 @pytest.fixture

@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.event import EventEntity
 from homeassistant.core import callback
 
-from .const import CONF_NUMBERS
+from .const import CONF_NUMBERS, SIGNAL_MESSAGE_RECEIVED, SIGNAL_OPT_OUT
 from .entity import FlowrouteDidEntity
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -48,6 +50,13 @@ class FlowrouteMessageEvent(FlowrouteDidEntity, EventEntity):
             EVENT_TYPE_OPTED_OUT,
             EVENT_TYPE_OPTED_IN,
         ]
+
+    def _signal_handlers(self) -> Mapping[str, Callable[..., None]]:
+        """Texts to the number and its recipients' opt-out changes; nothing about sends."""
+        return {SIGNAL_MESSAGE_RECEIVED: self._on_received, SIGNAL_OPT_OUT: self._on_opt_out}
+
+    # Every event is written at once (no batching as the sensors do): each one is what an
+    # automation triggers on, so none of a burst may be folded into the next.
 
     @callback
     def _on_received(self, message: ReceivedMessage) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.notify import NotifyEntity
+from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
 from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET, ATTR_TITLE
 from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.exceptions import ServiceValidationError
@@ -16,14 +16,26 @@ from .sending import STATUS_BLOCKED, opted_out_error
 from .services import ATTR_FROM, ATTR_MEDIA_URLS, async_sender_for
 
 if TYPE_CHECKING:
+    from homeassistant.components.notify.const import NotifyEntityFeature
     from homeassistant.config_entries import ConfigSubentry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
     from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
     from .data import FlowrouteConfigEntry
+else:
+    # Defined in the package in Home Assistant 2025.4, in its `const` in later versions
+    # (which the package imports without exporting it): only the package works on both.
+    from homeassistant.components.notify import NotifyEntityFeature
 
 PARALLEL_UPDATES = 0
+
+CONTACT = NotifyEntityDescription(key="contact", translation_key="contact", has_entity_name=True)
+
+
+def _with_title(message: str, title: str | None) -> str:
+    """Return the text: a text has no title, so one that is given is its first line."""
+    return f"{title}\n{message}" if title else message
 
 
 async def async_setup_entry(
@@ -42,9 +54,12 @@ async def async_setup_entry(
 class ContactNotifyEntity(NotifyEntity):
     """Texts one contact, from their preferred number or the default sender."""
 
-    _attr_has_entity_name = True
+    entity_description = CONTACT
+    # Named after the contact's device alone (`notify.alice`): a name set here wins over
+    # the translated one, which would make it "Alice Text".
     _attr_name = None
-    _attr_translation_key = "contact"
+    # notify.send_message offers a title only to entities that take one (_with_title).
+    _attr_supported_features = NotifyEntityFeature.TITLE
 
     def __init__(self, entry: FlowrouteConfigEntry, subentry: ConfigSubentry) -> None:
         """Describe the contact as a device of its own."""
@@ -69,8 +84,9 @@ class ContactNotifyEntity(NotifyEntity):
             if self._preferred_did and sender.owns(self._preferred_did)
             else None
         )
-        body = f"{title}\n{message}" if title else message
-        await sender.async_send(to=[self._number], body=body, from_number=preferred)
+        await sender.async_send(
+            to=[self._number], body=_with_title(message, title), from_did=preferred
+        )
 
 
 async def async_get_service(
@@ -93,19 +109,17 @@ class FlowrouteNotificationService(BaseNotificationService):
         if not targets:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recipients")
         data: dict[str, Any] = kwargs.get(ATTR_DATA) or {}
-        from_number = data.get(ATTR_FROM)
+        from_did = data.get(ATTR_FROM)
         media_urls = data.get(ATTR_MEDIA_URLS) or []
         if isinstance(media_urls, str):
             media_urls = [media_urls]
-        title = kwargs.get(ATTR_TITLE)
-        body = f"{title}\n{message}" if title else message
-        sender = async_sender_for(self.hass, None, from_number)
+        sender = async_sender_for(self.hass, None, from_did)
         results = await sender.async_send(
             to=[str(target) for target in targets],
-            body=body,
-            from_number=from_number,
+            body=_with_title(message, kwargs.get(ATTR_TITLE)),
+            from_did=from_did,
             media_urls=[str(url) for url in media_urls],
         )
         # No response data here to mark them in: the others were sent, then say so.
         if blocked := [result.to for result in results if result.status == STATUS_BLOCKED]:
-            raise opted_out_error(blocked, sender.resolve_from(from_number))
+            raise opted_out_error(blocked, sender.resolve_from(from_did))

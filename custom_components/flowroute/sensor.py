@@ -1,8 +1,12 @@
-"""Sensors per number: last text received, last delivery status, message counts."""
+"""Sensors per number: last text received, last delivery status, message counts, opt-outs.
+
+Every sensor is one description: the signals of its number that wake it, and what each
+item makes it show; or, for a value the entry keeps elsewhere, where to read it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -15,88 +19,231 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.core import callback
 
-from .api import format_number
+from .api import DeliveryState, format_number
 from .const import (
     CONF_NUMBERS,
     SIGNAL_BLOCKED,
     SIGNAL_MESSAGE_RECEIVED,
+    SIGNAL_OPT_OUT,
     SIGNAL_RECEIPT,
     SIGNAL_SEND_FAILED,
     SIGNAL_SENT,
 )
 from .entity import FlowrouteDidEntity
-from .messages import DeliveryState, ReceiptUpdate, ReceivedMessage, SentNotice
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Mapping
+    from datetime import date, datetime
+    from decimal import Decimal
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import StateType
 
-    from .data import FlowrouteConfigEntry
+    from .data import FlowrouteConfigEntry, FlowrouteData
+    from .messages import ReceiptUpdate, ReceivedMessage, SentNotice
 
 PARALLEL_UPDATES = 0
 
-
-@dataclass(frozen=True, kw_only=True)
-class FlowrouteCounterDescription(SensorEntityDescription):
-    """A count per number: for each signal it counts, how much an item adds."""
-
-    counts: Mapping[str, Callable[[Any], int]]
-
-
-COUNTERS: tuple[FlowrouteCounterDescription, ...] = (
-    FlowrouteCounterDescription(
-        key="messages_sent",
-        translation_key="messages_sent",
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        counts={SIGNAL_SENT: lambda _: 1},
-    ),
-    FlowrouteCounterDescription(
-        key="messages_received",
-        translation_key="messages_received",
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        counts={SIGNAL_MESSAGE_RECEIVED: lambda _: 1},
-    ),
-    # Failed: the outbox gave up, or a receipt told that the carrier could not deliver
-    # (counted once per message: only the receipt that made it fail). Opt-outs are
-    # counted by the recipients sensor, not here.
-    FlowrouteCounterDescription(
-        key="messages_failed",
-        translation_key="messages_failed",
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        counts={
-            SIGNAL_SEND_FAILED: lambda _: 1,
-            SIGNAL_RECEIPT: lambda update: int(
-                update.changed and update.state is DeliveryState.FAILED
-            ),
-        },
-    ),
-    # Sends refused before anything left because the recipient opted out.
-    FlowrouteCounterDescription(
-        key="messages_blocked",
-        translation_key="messages_blocked",
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        counts={SIGNAL_BLOCKED: lambda _: 1},
-    ),
-)
-
-OPTED_OUT_RECIPIENTS = SensorEntityDescription(
-    key="opted_out_recipients",
-    translation_key="opted_out_recipients",
-    state_class=SensorStateClass.MEASUREMENT,
-)
 # The state's attributes name this many of the numbers; the action lists them all.
 # Few: opt-outs come from unsigned callbacks, and every change rewrites this state.
 MAX_LISTED_NUMBERS = 10
 
-LAST_MESSAGE = SensorEntityDescription(key="last_message", translation_key="last_message")
-LAST_DELIVERY_STATUS = SensorEntityDescription(
-    key="last_delivery_status",
-    translation_key="last_delivery_status",
-    device_class=SensorDeviceClass.ENUM,
-    options=[str(state) for state in DeliveryState],
+DELIVERY_STATES = [str(state) for state in DeliveryState]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shown:
+    """What a sensor shows after an item it heard: its value and its attributes."""
+
+    value: StateType
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+# What an item of a signal makes a sensor show, given the value it shows now; None when
+# the item changes nothing (and nothing is written).
+type Update = Callable[[Any, Any], Shown | None]
+
+
+def _as_is(value: StateType) -> StateType:
+    """Take a restored value back unchanged."""
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowrouteSensorEntityDescription(SensorEntityDescription):
+    """A sensor of each number: the signals that wake it, and what it then shows.
+
+    Either the sensor builds its value from what it hears (`updates`), and so is
+    restored after a restart; or it shows what the entry keeps elsewhere (`value_fn`,
+    `attributes_fn`), read again on each signal of `read_on`, and is not restored.
+    """
+
+    # For each signal the sensor listens to, what one of its items does to the sensor.
+    updates: Mapping[str, Update] = field(default_factory=dict)
+    # What the sensor starts from: the value restored after a restart, or None when there
+    # is none. A value that makes no sense (hand-edited, from another version) starts over.
+    restore_fn: Callable[[Any], StateType] = _as_is
+    # The attributes of the last state that come back with the value.
+    restored_attributes: tuple[str, ...] = ()
+    # Attributes that hold a message body: shown and restored only while the user allows
+    # bodies in states (what is in a state ends up in the recorder).
+    body_attributes: frozenset[str] = frozenset()
+    # Read, rather than accumulated: from the entry's runtime data, for the sensor's number.
+    value_fn: Callable[[FlowrouteData, str], StateType] | None = None
+    attributes_fn: Callable[[FlowrouteData, str], Mapping[str, Any]] | None = None
+    read_on: tuple[str, ...] = ()
+
+
+def _as_count(value: Any) -> int:
+    """Return a count: none, or one that makes no sense, is zero."""
+    return max(0, int(value)) if isinstance(value, int | float) else 0
+
+
+def _counted(amount: Callable[[Any], int], count: Any, item: Any) -> Shown | None:
+    """Add what `amount` says an item adds; an item that adds nothing changes nothing."""
+    if not (added := amount(item)):
+        return None
+    return Shown(value=_as_count(count) + added)
+
+
+def _count(amount: Callable[[Any], int]) -> Update:
+    """Count the items of a signal, each as much as `amount` says."""
+    return partial(_counted, amount)
+
+
+def _one(_: Any) -> int:
+    return 1
+
+
+def _last_message(_: Any, message: ReceivedMessage) -> Shown:
+    """Who texted the number last, and what (the body only where bodies are allowed)."""
+    return Shown(
+        value=format_number(message.from_number),
+        attributes={
+            "message_id": message.message_id,
+            "timestamp": message.timestamp.isoformat(),
+            "is_mms": message.is_mms,
+            "media_count": len(message.media),
+            "keyword": None if message.keyword is None else str(message.keyword),
+            "body": message.body,
+        },
+    )
+
+
+def _notice_status(state: DeliveryState, _: Any, notice: SentNotice) -> Shown:
+    """Show that the outbox sent a message, or gave up on it (no receipt yet)."""
+    return Shown(
+        value=str(state), attributes={"message_id": notice.message_id, "to": notice.to_number}
+    )
+
+
+def _receipt_status(_: Any, update: ReceiptUpdate) -> Shown:
+    """Show where a receipt says the message stands."""
+    return Shown(
+        value=str(update.state),
+        attributes={
+            "message_id": update.message_id,
+            "to": update.to_number,
+            "status_code": update.status_code,
+            "status_description": update.status_description,
+        },
+    )
+
+
+def _as_delivery_state(value: Any) -> StateType:
+    """Return a restored state that is still one of the options, else nothing."""
+    return value if value in DELIVERY_STATES else None
+
+
+def _opted_out_count(data: FlowrouteData, did: str) -> int:
+    return data.opt_outs.count(did)
+
+
+def _opted_out_listing(data: FlowrouteData, did: str) -> dict[str, Any]:
+    """Name the most recent opt-outs (the list action gives them all)."""
+    listed = data.opt_outs.latest(did, MAX_LISTED_NUMBERS)
+    return {
+        "numbers": [format_number(number) for number in listed],
+        "more": data.opt_outs.count(did) - len(listed),
+    }
+
+
+SENSORS: tuple[FlowrouteSensorEntityDescription, ...] = (
+    FlowrouteSensorEntityDescription(
+        key="last_message",
+        translation_key="last_message",
+        updates={SIGNAL_MESSAGE_RECEIVED: _last_message},
+        restored_attributes=(
+            "message_id",
+            "timestamp",
+            "is_mms",
+            "media_count",
+            "keyword",
+            "body",
+        ),
+        body_attributes=frozenset({"body"}),
+    ),
+    FlowrouteSensorEntityDescription(
+        key="last_delivery_status",
+        translation_key="last_delivery_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=DELIVERY_STATES,
+        updates={
+            SIGNAL_SENT: partial(_notice_status, DeliveryState.SENT),
+            SIGNAL_SEND_FAILED: partial(_notice_status, DeliveryState.FAILED),
+            SIGNAL_RECEIPT: _receipt_status,
+        },
+        restore_fn=_as_delivery_state,
+        restored_attributes=("message_id", "to", "status_code", "status_description"),
+    ),
+    FlowrouteSensorEntityDescription(
+        key="messages_sent",
+        translation_key="messages_sent",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        updates={SIGNAL_SENT: _count(_one)},
+        restore_fn=_as_count,
+    ),
+    FlowrouteSensorEntityDescription(
+        key="messages_received",
+        translation_key="messages_received",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        updates={SIGNAL_MESSAGE_RECEIVED: _count(_one)},
+        restore_fn=_as_count,
+    ),
+    # Failed: the outbox gave up, or a receipt told that the carrier could not deliver
+    # (counted once per message: only the receipt that made it fail). Opt-outs are
+    # counted by the recipients sensor, not here.
+    FlowrouteSensorEntityDescription(
+        key="messages_failed",
+        translation_key="messages_failed",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        updates={
+            SIGNAL_SEND_FAILED: _count(_one),
+            SIGNAL_RECEIPT: _count(
+                lambda update: int(update.changed and update.state is DeliveryState.FAILED)
+            ),
+        },
+        restore_fn=_as_count,
+    ),
+    # Sends refused before anything left because the recipient opted out.
+    FlowrouteSensorEntityDescription(
+        key="messages_blocked",
+        translation_key="messages_blocked",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        updates={SIGNAL_BLOCKED: _count(_one)},
+        restore_fn=_as_count,
+    ),
+    # Read from the opt-out list itself, which is stored: nothing to restore.
+    FlowrouteSensorEntityDescription(
+        key="opted_out_recipients",
+        translation_key="opted_out_recipients",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_opted_out_count,
+        attributes_fn=_opted_out_listing,
+        read_on=(SIGNAL_OPT_OUT,),
+    ),
 )
 
 
@@ -106,45 +253,81 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of every number."""
-    entities: list[FlowrouteDidEntity] = []
-    for did in entry.data[CONF_NUMBERS]:
-        entities.append(FlowrouteLastMessageSensor(entry, did))
-        entities.append(FlowrouteDeliveryStatusSensor(entry, did))
-        entities.extend(FlowrouteCounterSensor(entry, did, description) for description in COUNTERS)
-        entities.append(FlowrouteOptedOutSensor(entry, did))
-    async_add_entities(entities)
+    async_add_entities(
+        (FlowrouteSensor if description.value_fn is not None else FlowrouteRestoredSensor)(
+            entry, did, description
+        )
+        for did in entry.data[CONF_NUMBERS]
+        for description in SENSORS
+    )
 
 
-class FlowrouteSensor(FlowrouteDidEntity, RestoreSensor):
-    """A sensor of one number that comes back with its last value after a restart."""
+class FlowrouteSensor(FlowrouteDidEntity, SensorEntity):
+    """A sensor of one number, as its description says; written once per loop turn."""
+
+    entity_description: FlowrouteSensorEntityDescription
+    # Phone numbers (the opted-out recipients) are nobody's history: the opt-out list is
+    # in storage, not in the recorder.
+    _unrecorded_attributes = frozenset({"numbers", "more"})
 
     def __init__(
-        self, entry: FlowrouteConfigEntry, did: str, description: SensorEntityDescription
+        self, entry: FlowrouteConfigEntry, did: str, description: FlowrouteSensorEntityDescription
     ) -> None:
         """Describe the sensor."""
         super().__init__(entry, did, description.key)
         self.entity_description = description
+        self._attr_extra_state_attributes = {}
         self._write_handle: asyncio.Handle | None = None
 
-    async def async_added_to_hass(self) -> None:
-        """Restore, then listen (so nothing heard is overwritten by the old value)."""
-        if (last := await self.async_get_last_sensor_data()) is not None:
-            self._restore_value(last.native_value)
-        if (state := await self.async_get_last_state()) is not None:
-            self._restore_attributes(state.attributes)
-        await super().async_added_to_hass()
+    def _signal_handlers(self) -> Mapping[str, Callable[..., None]]:
+        """Listen to what the description names, and nothing else."""
+        description = self.entity_description
+        handlers: dict[str, Callable[..., None]] = {
+            template: partial(self._async_heard, update)
+            for template, update in description.updates.items()
+        }
+        handlers.update(dict.fromkeys(description.read_on, self._async_read_again))
+        return handlers
 
-    def _restore_value(self, value: Any) -> None:
-        """Take back the last value."""
+    @property
+    def native_value(self) -> StateType | date | datetime | Decimal:
+        """Return the value read where the description says, or the one heard."""
+        if (value_fn := self.entity_description.value_fn) is None:
+            return self._attr_native_value
+        return value_fn(self._entry.runtime_data, self._did)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Return the attributes read where the description says, or the ones heard."""
+        if (attributes_fn := self.entity_description.attributes_fn) is None:
+            return self._attr_extra_state_attributes
+        return attributes_fn(self._entry.runtime_data, self._did)
+
+    def _show(self, value: StateType, attributes: Mapping[str, Any]) -> None:
+        """Keep what the sensor shows; a body only while bodies are allowed."""
         self._attr_native_value = value
+        hidden = frozenset() if self.record_bodies else self.entity_description.body_attributes
+        self._attr_extra_state_attributes = {
+            key: item for key, item in attributes.items() if key not in hidden
+        }
+
+    @callback
+    def _async_heard(self, update: Update, item: Any) -> None:
+        if (shown := update(self._attr_native_value, item)) is not None:
+            self._show(shown.value, shown.attributes)
+            self._async_write_soon()
+
+    @callback
+    def _async_read_again(self, *_: Any) -> None:
+        self._async_write_soon()
 
     @callback
     def _async_write_soon(self) -> None:
         """Write the state once per turn of the event loop: a burst of texts is one write.
 
-        The values are kept in the entity as they arrive, so nothing is lost; only the
-        intermediate states of a burst are never written (the event entity, whose every
-        event matters, writes each one).
+        The values are kept in the entity (or where it reads them) as they arrive, so
+        nothing is lost; only the intermediate states of a burst are never written (the
+        event entity, whose every event matters, writes each one).
         """
         if self._write_handle is None:
             self._write_handle = self.hass.loop.call_soon(self._async_write_now)
@@ -161,144 +344,21 @@ class FlowrouteSensor(FlowrouteDidEntity, RestoreSensor):
             self._write_handle = None
         await super().async_will_remove_from_hass()
 
-    def _restore_attributes(self, attributes: Any) -> None:
-        """Take back the attributes worth keeping from the last state."""
 
+class FlowrouteRestoredSensor(FlowrouteSensor, RestoreSensor):
+    """A sensor whose value is built from what it heard: it comes back after a restart."""
 
-class FlowrouteCounterSensor(FlowrouteSensor):
-    """Counts what its description says, starting from the restored count."""
-
-    entity_description: FlowrouteCounterDescription
-    _attr_native_value = 0
-
-    def __init__(
-        self, entry: FlowrouteConfigEntry, did: str, description: FlowrouteCounterDescription
-    ) -> None:
-        """Describe the counter."""
-        super().__init__(entry, did, description)
-
-    def _restore_value(self, value: Any) -> None:
-        # An odd restored value (hand-edited, another type) starts again at zero.
-        self._attr_native_value = max(0, int(value)) if isinstance(value, int | float) else 0
-
-    def _handled_signals(self) -> Iterator[tuple[str, Callable[..., None]]]:
-        """Listen to what the description counts, and nothing else."""
-        for template, amount in self.entity_description.counts.items():
-            yield template, partial(self._count, amount)
-
-    @callback
-    def _count(self, amount: Callable[[Any], int], item: Any) -> None:
-        if added := amount(item):
-            current = self._attr_native_value if isinstance(self._attr_native_value, int) else 0
-            self._attr_native_value = max(0, current + added)
-            self._async_write_soon()
-
-
-class FlowrouteLastMessageSensor(FlowrouteSensor):
-    """Who texted the number last; the body only when the user allows recording it."""
-
-    def __init__(self, entry: FlowrouteConfigEntry, did: str) -> None:
-        """Describe the sensor."""
-        super().__init__(entry, did, LAST_MESSAGE)
-        self._attr_extra_state_attributes = {}
-
-    def _restore_attributes(self, attributes: Any) -> None:
-        keep: tuple[str, ...] = ("message_id", "timestamp", "is_mms", "media_count", "keyword")
-        if self.record_bodies:
-            keep = (*keep, "body")
-        self._attr_extra_state_attributes = {
-            key: attributes[key] for key in keep if key in attributes
-        }
-
-    @callback
-    def _on_received(self, message: ReceivedMessage) -> None:
-        self._attr_native_value = format_number(message.from_number)
-        attributes: dict[str, Any] = {
-            "message_id": message.message_id,
-            "timestamp": message.timestamp.isoformat(),
-            "is_mms": message.is_mms,
-            "media_count": len(message.media),
-            "keyword": None if message.keyword is None else str(message.keyword),
-        }
-        # Not set at all otherwise: what is in the state ends up in the recorder.
-        if self.record_bodies:
-            attributes["body"] = message.body
-        self._attr_extra_state_attributes = attributes
-        self._async_write_soon()
-
-
-class FlowrouteDeliveryStatusSensor(FlowrouteSensor):
-    """Where the last message sent from the number stands."""
-
-    def __init__(self, entry: FlowrouteConfigEntry, did: str) -> None:
-        """Describe the sensor."""
-        super().__init__(entry, did, LAST_DELIVERY_STATUS)
-        self._attr_extra_state_attributes = {}
-
-    def _restore_value(self, value: Any) -> None:
-        # A restored value that is no longer one of the options is forgotten.
-        self._attr_native_value = value if value in (LAST_DELIVERY_STATUS.options or ()) else None
-
-    def _restore_attributes(self, attributes: Any) -> None:
-        self._attr_extra_state_attributes = {
-            key: attributes[key]
-            for key in ("message_id", "to", "status_code", "status_description")
-            if key in attributes
-        }
-
-    @callback
-    def _set(self, state: DeliveryState, attributes: dict[str, Any]) -> None:
-        self._attr_native_value = str(state)
-        self._attr_extra_state_attributes = attributes
-        self._async_write_soon()
-
-    @callback
-    def _on_sent(self, notice: SentNotice) -> None:
-        self._set(DeliveryState.SENT, {"message_id": notice.message_id, "to": notice.to_number})
-
-    @callback
-    def _on_send_failed(self, notice: SentNotice) -> None:
-        self._set(DeliveryState.FAILED, {"message_id": notice.message_id, "to": notice.to_number})
-
-    @callback
-    def _on_receipt(self, update: ReceiptUpdate) -> None:
-        self._set(
-            update.state,
-            {
-                "message_id": update.message_id,
-                "to": update.to_number,
-                "status_code": update.status_code,
-                "status_description": update.status_description,
-            },
-        )
-
-
-class FlowrouteOptedOutSensor(FlowrouteDidEntity, SensorEntity):
-    """How many recipients opted out of the number, read from the opt-out list itself."""
-
-    entity_description = OPTED_OUT_RECIPIENTS
-    # Phone numbers are nobody's history: the list is in storage, not in the recorder.
-    _unrecorded_attributes = frozenset({"numbers", "more"})
-
-    def __init__(self, entry: FlowrouteConfigEntry, did: str) -> None:
-        """Describe the sensor."""
-        super().__init__(entry, did, OPTED_OUT_RECIPIENTS.key)
-
-    @property
-    def native_value(self) -> int:
-        """Return how many recipients opted out."""
-        return self._entry.runtime_data.opt_outs.count(self._did)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Name the most recent opt-outs (the list action gives them all)."""
-        opt_outs = self._entry.runtime_data.opt_outs
-        listed = opt_outs.latest(self._did, MAX_LISTED_NUMBERS)
-        return {
-            "numbers": [format_number(number) for number in listed],
-            "more": opt_outs.count(self._did) - len(listed),
-        }
-
-    @callback
-    def _on_opt_out(self, number: str, opted_out: bool, reason: str) -> None:
-        self.async_write_ha_state()
+    async def async_added_to_hass(self) -> None:
+        """Restore, then listen (so nothing heard is overwritten by the old value)."""
+        description = self.entity_description
+        last = await self.async_get_last_sensor_data()
+        value = description.restore_fn(None if last is None else last.native_value)
+        attributes: dict[str, Any] = {}
+        if (state := await self.async_get_last_state()) is not None:
+            attributes = {
+                key: state.attributes[key]
+                for key in description.restored_attributes
+                if key in state.attributes
+            }
+        self._show(value, attributes)
+        await super().async_added_to_hass()
