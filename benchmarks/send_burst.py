@@ -126,13 +126,13 @@ async def measure(sms_count: int = 100, mms_count: int = 10) -> BurstResult:
             )
             await outbox.async_start()
             messages = [
-                OutboundMessage(to=handset, from_number="12065550199", body=f"SMS {i}")
+                OutboundMessage(to=handset, from_did="12065550199", body=f"SMS {i}")
                 for i in range(sms_count)
             ]
             messages += [
                 OutboundMessage(
                     to=handset,
-                    from_number="12065550188",
+                    from_did="12065550188",
                     body=f"MMS {i}",
                     media_urls=(media_url,),
                     is_mms=True,

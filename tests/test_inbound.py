@@ -304,7 +304,7 @@ async def test_keyword_replies_abroad_when_allowed(
 async def test_the_cooldown_remembers_a_bounded_number_of_senders(
     hass: HomeAssistant, wired: Wired, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cooldown = wired.manager._inbound._reply_cooldown
+    cooldown = wired.manager._inbound._replies.cooldown
     monkeypatch.setattr(cooldown, "max_keys", 3)
     for n in range(6):
         sender = f"1206555{n:04d}"

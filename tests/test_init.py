@@ -10,12 +10,10 @@ import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import issue_registry as ir
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.flowroute.const import DOMAIN, EVENT_SEND_FAILED
+from custom_components.flowroute.const import DOMAIN
 from custom_components.flowroute.outbox import OutboundMessage
 from simulator.faults import Fault, FaultKind, FaultTarget
 from simulator.testing import RunningSimulator
@@ -90,7 +88,7 @@ async def test_queue_survives_reload(
         Fault(kind=FaultKind.UNAVAILABLE, target=FaultTarget.SENDS, duration=60)
     )
     outbox = config_entry.runtime_data.outbox
-    await outbox.async_submit(OutboundMessage(to=HANDSET, from_number=DID_2, body="kept"))
+    await outbox.async_submit(OutboundMessage(to=HANDSET, from_did=DID_2, body="kept"))
     assert await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()
     assert config_entry.runtime_data.outbox is not outbox
@@ -98,7 +96,7 @@ async def test_queue_survives_reload(
 
     simulator.remove_fault(fault)
     outbox = config_entry.runtime_data.outbox
-    future = await outbox.async_submit(OutboundMessage(to=HANDSET, from_number=DID_2, body="next"))
+    future = await outbox.async_submit(OutboundMessage(to=HANDSET, from_did=DID_2, body="next"))
     await future
     await simulator.idle()
     bodies = sorted(record.body or "" for record in simulator.state.sent_messages())
@@ -114,53 +112,13 @@ async def test_removing_the_entry_forgets_its_queue(
     await _setup(hass, config_entry)
     simulator.add_fault(Fault(kind=FaultKind.UNAVAILABLE, target=FaultTarget.SENDS, duration=60))
     await config_entry.runtime_data.outbox.async_submit(
-        OutboundMessage(to=HANDSET, from_number=DID_1, body="x")
+        OutboundMessage(to=HANDSET, from_did=DID_1, body="x")
     )
     key = f"flowroute.{config_entry.entry_id}.outbox"
     assert hass_storage[key]["data"]
     await hass.config_entries.async_remove(config_entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
-
-
-async def test_refusals_fire_events_and_repeated_ones_raise_a_repair(
-    hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    simulator: RunningSimulator,
-    issue_registry: ir.IssueRegistry,
-) -> None:
-    await _setup(hass, config_entry)
-    events = async_capture_events(hass, EVENT_SEND_FAILED)
-    simulator.add_fault(
-        Fault(kind=FaultKind.STATUS, status=422, target=FaultTarget.SEND_SMS, count=3)
-    )
-    for _ in range(3):
-        with pytest.raises(HomeAssistantError):
-            await hass.services.async_call(
-                DOMAIN,
-                "send_message",
-                {"to": HANDSET, "message": "hello"},
-                blocking=True,
-                return_response=True,
-            )
-    await hass.async_block_till_done()
-    assert [(e.data["to"], e.data["from"], e.data["reason"]) for e in events] == [
-        (HANDSET, DID_1, "rejected")
-    ] * 3
-    assert events[0].data["config_entry_id"] == config_entry.entry_id
-    issue_id = f"send_failures_{config_entry.entry_id}"
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
-
-    # The next text that goes through clears it.
-    await hass.services.async_call(
-        DOMAIN,
-        "send_message",
-        {"to": HANDSET, "message": "hello"},
-        blocking=True,
-        return_response=True,
-    )
-    await hass.async_block_till_done()
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_reconfigure_reloads_a_loaded_entry(
@@ -189,17 +147,6 @@ async def test_reconfigure_reloads_a_loaded_entry(
     assert [d.name for d in devices] == ["+1 206 555 0188"]
 
 
-async def test_missing_external_url_is_a_repair_until_set(
-    hass: HomeAssistant, config_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
-) -> None:
-    await _setup(hass, config_entry)
-    issue_id = f"no_external_url_{config_entry.entry_id}"
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
-    await hass.config.async_update(external_url="https://ha.example.org")
-    await hass.async_block_till_done()
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
-
-
 async def test_the_outbox_is_saved_as_it_stands_when_home_assistant_stops(
     hass: HomeAssistant,
     loaded: MockConfigEntry,
@@ -213,7 +160,7 @@ async def test_the_outbox_is_saved_as_it_stands_when_home_assistant_stops(
         OutboundMessage(
             id="waiting",
             to="12065550100",
-            from_number=DID_1,
+            from_did=DID_1,
             body="Still here after the restart",
             media_urls=(),
             is_mms=False,

@@ -23,6 +23,7 @@ from homeassistant.util.file import WriteError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flowroute import outbox as outbox_module
+from custom_components.flowroute import pacing
 from custom_components.flowroute.api import (
     FlowrouteAuthenticationError,
     FlowrouteClient,
@@ -40,7 +41,6 @@ from custom_components.flowroute.outbox import (
     OutboxExpiredError,
     OutboxNotSavedError,
     RecipientOptedOutError,
-    SlidingWindowLimiter,
 )
 from custom_components.flowroute.storage import EntryStore, async_remove_entry_stores
 from simulator.app import serve
@@ -68,7 +68,7 @@ def handset(index: int) -> str:
 
 def sms(index: int, body: str | None = None, **kwargs: Any) -> OutboundMessage:
     return OutboundMessage(
-        to=handset(index), from_number=DID_1, body=body or f"message {index}", **kwargs
+        to=handset(index), from_did=DID_1, body=body or f"message {index}", **kwargs
     )
 
 
@@ -82,16 +82,33 @@ class Outcomes:
     )
     auth_failures: int = 0
 
-    def on_sent(self, message: OutboundMessage, message_id: str) -> None:
+    def async_accepted(self, message: OutboundMessage, message_id: str) -> None:
         self.sent.append((message.id, message_id))
 
-    def on_failed(
+    def async_failed(
         self, message: OutboundMessage, reason: FailureReason, error: FlowrouteError | None
     ) -> None:
         self.failed.append((message, reason, error))
 
-    def on_auth_failed(self) -> None:
+    def async_auth_failed(self) -> None:
         self.auth_failures += 1
+
+
+@dataclass
+class Gate:
+    """Stands in for the opt-out list: what it says before each attempt."""
+
+    opted_out: Callable[[OutboundMessage], bool] = lambda _: False
+    readable: Callable[[], bool] = lambda: True
+    asked: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def available(self) -> bool:
+        return self.readable()
+
+    def is_opted_out(self, did: str, number: str) -> bool:
+        self.asked.append((did, number))
+        return self.opted_out(OutboundMessage(to=number, from_did=did, body=""))
 
 
 type StartOutbox = Callable[..., Awaitable[tuple[Outbox, Outcomes]]]
@@ -123,7 +140,7 @@ async def fast_sim(socket_enabled: None) -> AsyncIterator[RunningSimulator]:
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrink backoff and the reconciliation delay, keeping their order of magnitude apart."""
-    monkeypatch.setattr(outbox_module, "BACKOFF_BASE", 0.02)
+    monkeypatch.setattr(pacing, "BACKOFF_BASE", 0.02)
     monkeypatch.setattr(outbox_module, "RECONCILE_DELAY", 0.3)
     monkeypatch.setattr(outbox_module, "SAVE_DELAY", 0.05)
 
@@ -148,9 +165,7 @@ async def start_outbox(hass: HomeAssistant) -> AsyncIterator[StartOutbox]:
             hass,
             MockConfigEntry(domain=DOMAIN, entry_id=ENTRY_ID),
             client,
-            on_sent=outcomes.on_sent,
-            on_failed=outcomes.on_failed,
-            on_auth_failed=outcomes.on_auth_failed,
+            reporter=outcomes,
             **options,
         )
         await outbox.async_start()
@@ -160,88 +175,6 @@ async def start_outbox(hass: HomeAssistant) -> AsyncIterator[StartOutbox]:
     yield start
     for outbox in started:
         await outbox.async_stop()
-
-
-# The limiter
-
-
-def test_limiter_counts_attempts_in_a_sliding_window() -> None:
-    now = 100.0
-    limiter = SlidingWindowLimiter(5, margin=0.025, clock=lambda: now)
-    for _ in range(5):
-        assert limiter.delay() == 0
-        limiter.settle(limiter.record())
-    assert limiter.delay() == pytest.approx(1.025)
-    now = 100.5
-    assert limiter.delay() == pytest.approx(0.525)
-    now = 101.025
-    assert limiter.delay() == 0
-    limiter.settle(limiter.record())
-    # The window slides: the second attempt of the first burst now bounds the next one.
-    assert limiter.delay() == 0
-    for _ in range(4):
-        limiter.settle(limiter.record())
-    assert limiter.delay() == pytest.approx(1.025)
-
-
-def test_limiter_counts_slow_attempts_from_when_they_may_have_arrived() -> None:
-    """A request that took longer than usual (a new connection) may have arrived late."""
-    now = 0.0
-    limiter = SlidingWindowLimiter(2, margin=0, clock=lambda: now)
-    first = limiter.record()
-    now = 0.3
-    limiter.settle(first)  # no usual round trip known yet: counts from its reply
-    second = limiter.record()
-    now = 0.4
-    limiter.settle(second)
-    assert limiter.delay() == pytest.approx(0.3 + 1 - 0.4)
-    now = 1.3
-    for _ in range(2):  # usual round trips of 0.1 s
-        attempt = limiter.record()
-        now += 0.1
-        limiter.settle(attempt)
-    now = 3.0
-    slow = limiter.record()
-    now = 3.5
-    limiter.settle(slow)  # 0.4 s slower than usual
-    assert limiter._attempts[-1].counted_at == pytest.approx(3.4)
-    in_flight = limiter.record()
-    assert in_flight.counted_at is None
-    follower = limiter.record()
-    now = 3.6
-    limiter.settle(follower)
-    now = 4.6  # the window of its start is over, but the one in flight may still arrive
-    assert limiter.delay() > 0
-    limiter.settle(in_flight)  # 1.1 s: it may have arrived 0.1 s ago
-    assert limiter.delay() == pytest.approx(0.9)
-
-
-@pytest.mark.parametrize(
-    ("rate", "limit", "window"),
-    [(1, 1, 1.0), (5, 5, 1.0), (0.5, 1, 2.0), (0.1, 1, 10.0), (2.5, 2, 0.8), (100, 100, 1.0)],
-)
-def test_limiter_fractional_rates(rate: float, limit: int, window: float) -> None:
-    limiter = SlidingWindowLimiter(rate, margin=0, clock=lambda: 0.0)
-    assert (limiter.limit, limiter.window) == (limit, pytest.approx(window))
-    for _ in range(limit):
-        limiter.settle(limiter.record())
-    assert limiter.delay() == pytest.approx(window)
-
-
-@pytest.mark.parametrize("rate", [0, -1, float("nan"), float("inf")])
-def test_limiter_refuses_nonsense_rates(rate: float) -> None:
-    with pytest.raises(ValueError, match="rate"):
-        SlidingWindowLimiter(rate)
-
-
-async def test_limiter_acquire_waits_for_the_window() -> None:
-    limiter = SlidingWindowLimiter(2, window=0.1, margin=0)
-    starts = []
-    for _ in range(5):
-        limiter.settle(await limiter.acquire())
-        starts.append(time.monotonic())
-    assert starts[2] - starts[0] >= 0.1
-    assert starts[4] - starts[2] >= 0.1
 
 
 # Sending
@@ -259,7 +192,7 @@ async def test_burst_stays_within_the_limits(
     messages += [
         OutboundMessage(
             to=handset(i),
-            from_number=DID_2,
+            from_did=DID_2,
             body="",
             media_urls=(picture.media[0].url,),
             is_mms=True,
@@ -361,8 +294,8 @@ async def test_crash_after_acceptance_does_not_send_twice(
     crashed: dict[str, Any] = {}
 
     class Crash(Outcomes):
-        def on_sent(self, message: OutboundMessage, message_id: str) -> None:
-            super().on_sent(message, message_id)
+        def async_accepted(self, message: OutboundMessage, message_id: str) -> None:
+            super().async_accepted(message, message_id)
             crashed.update(copy.deepcopy(hass_storage[STORE_KEY]))
 
     first, outcomes = await start_outbox(fast_sim.url, outcomes=Crash())
@@ -495,7 +428,7 @@ async def test_permanent_refusal_fails_at_once(
             Fault(kind=FaultKind.STATUS, status=422, target=FaultTarget.SEND_SMS, count=1)
         )
     outbox, outcomes = await start_outbox(fast_sim.url)
-    message = OutboundMessage(to=handset(1), from_number=refusal.from_number, body="Hello")
+    message = OutboundMessage(to=handset(1), from_did=refusal.from_number, body="Hello")
     failing = await outbox.async_submit(message)
     following = await outbox.async_submit(sms(2))
 
@@ -643,18 +576,13 @@ async def test_a_message_may_send_refuses_never_leaves(
     fast_sim: RunningSimulator, start_outbox: StartOutbox
 ) -> None:
     """The check right before each attempt (the opt-out list) is the last word."""
-    asked: list[str] = []
-
-    def may_send(message: OutboundMessage) -> bool:
-        asked.append(message.id)
-        return False
-
-    outbox, outcomes = await start_outbox(fast_sim.url, may_send=may_send)
+    gate = Gate(opted_out=lambda _: True)
+    outbox, outcomes = await start_outbox(fast_sim.url, gate=gate)
     message = sms(1)
     with pytest.raises(RecipientOptedOutError):
         await (await outbox.async_submit(message))
 
-    assert asked == [message.id]
+    assert gate.asked == [(message.from_did, message.to)]
     assert outcomes.failed == [(message, FailureReason.OPTED_OUT, None)]
     assert message.attempts == 0
     assert fast_sim.state.send_attempts == []
@@ -672,7 +600,7 @@ async def test_a_held_outbox_keeps_its_queue_and_sends_nothing(
         holds.append(True)
         return True
 
-    first, outcomes = await start_outbox(fast_sim.url, held=held)
+    first, outcomes = await start_outbox(fast_sim.url, gate=Gate(readable=held))
     message = sms(1)
     future = await first.async_submit(message)
     await wait_until(lambda: len(holds) >= 2)  # asked at the start and for the new message
@@ -787,7 +715,7 @@ async def test_a_caller_cancelled_during_the_save_cancels_the_message(
 def test_message_round_trips_through_storage() -> None:
     message = OutboundMessage(
         to=handset(1),
-        from_number=DID_1,
+        from_did=DID_1,
         body="",
         media_urls=("https://example.org/a.png",),
         is_mms=True,

@@ -14,15 +14,17 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.flowroute import receipts as receipts_module
-from custom_components.flowroute.api import DeliveryReceipt, parse_callback
+from custom_components.flowroute.api import DeliveryReceipt, DeliveryState, parse_callback
 from custom_components.flowroute.const import (
     CONF_NUMBERS,
     DOMAIN,
     EVENT_DELIVERY_RECEIPT,
     SIGNAL_RECEIPT,
 )
-from custom_components.flowroute.messages import DeliveryState, ReceiptUpdate
+from custom_components.flowroute.messages import ReceiptUpdate
+from custom_components.flowroute.opt_out import OptOutList
 from custom_components.flowroute.receipts import ReceiptTracker, correlation_key
+from custom_components.flowroute.repairs import REGISTRATION_PROBLEMS
 from custom_components.flowroute.storage import async_remove_entry_stores
 from simulator.receipts import ReceiptMode, ReceiptRule
 
@@ -88,7 +90,7 @@ def entry(hass: HomeAssistant) -> MockConfigEntry:
 @pytest.fixture
 async def tracker(hass: HomeAssistant, entry: MockConfigEntry) -> AsyncIterator[ReceiptTracker]:
     """A loaded tracker, unloaded at the end like the entry will."""
-    tracker = ReceiptTracker(hass, entry)
+    tracker = ReceiptTracker(hass, entry, opt_outs=OptOutList(hass, entry))
     await tracker.async_load()
     yield tracker
     await tracker.async_unload()
@@ -255,6 +257,16 @@ async def test_a_forged_receipt_naming_an_entry_number_changes_nothing(
     assert tracker.state("mdr1-" + "f" * 32) is None
 
 
+async def test_repeated_receipts_of_unknown_messages_publish_once(
+    hass: HomeAssistant, tracker: ReceiptTracker
+) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_RECEIPT)
+    for attributes in (SUBMITTED, DELIVERED, SUBMITTED, DELIVERED):
+        await tracker.async_handle(receipt("mdr2-" + "9" * 32, **attributes))
+    await hass.async_block_till_done()
+    assert [event.data["level"] for event in events] == [1, 2]
+
+
 async def test_receipts_held_for_unknown_messages_are_bounded(
     hass: HomeAssistant, tracker: ReceiptTracker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -349,7 +361,7 @@ async def test_wait_times_out_as_unknown(hass: HomeAssistant, tracker: ReceiptTr
 
 
 async def test_unload_answers_pending_waits(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    tracker = ReceiptTracker(hass, entry)
+    tracker = ReceiptTracker(hass, entry, opt_outs=OptOutList(hass, entry))
     await tracker.async_load()
     waiting = hass.async_create_task(tracker.async_wait(MESSAGE_ID, 600))
     await asyncio.sleep(0)
@@ -363,14 +375,14 @@ async def test_unload_answers_pending_waits(hass: HomeAssistant, entry: MockConf
 async def test_state_survives_a_restart(
     hass: HomeAssistant, entry: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
-    first = ReceiptTracker(hass, entry)
+    first = ReceiptTracker(hass, entry, opt_outs=OptOutList(hass, entry))
     await first.async_load()
     first.async_track_sent(MESSAGE_ID, HANDSET, DID_1)
     await first.async_handle(receipt(**SUBMITTED))
     await first.async_unload()
     assert f"{DOMAIN}.{entry.entry_id}.receipts" in hass_storage
 
-    second = ReceiptTracker(hass, entry)
+    second = ReceiptTracker(hass, entry, opt_outs=OptOutList(hass, entry))
     await second.async_load()
     assert second.state(MESSAGE_ID) is DeliveryState.SENT
     # The receipt already applied is still recognised; the next one keeps the numbers.
@@ -450,7 +462,7 @@ async def test_stored_data_from_an_unknown_state_is_skipped(
             ]
         },
     }
-    tracker = ReceiptTracker(hass, entry)
+    tracker = ReceiptTracker(hass, entry, opt_outs=OptOutList(hass, entry))
     await tracker.async_load()
     assert (tracker.state("mdr2-a"), tracker.state("mdr2-b")) == (None, "failed")
 
@@ -458,7 +470,7 @@ async def test_stored_data_from_an_unknown_state_is_skipped(
 # Registration repairs
 
 
-@pytest.mark.parametrize("code", sorted(receipts_module.REGISTRATION_CODES))
+@pytest.mark.parametrize("code", sorted(REGISTRATION_PROBLEMS))
 async def test_registration_codes_raise_one_issue_per_number(
     hass: HomeAssistant, entry: MockConfigEntry, tracker: ReceiptTracker, code: int
 ) -> None:
@@ -484,7 +496,7 @@ async def test_registration_codes_raise_one_issue_per_number(
         "title": entry.title,
         "number": "+1 206 555 0199",
         "code": str(code),
-        "description": receipts_module.REGISTRATION_CODES[code],
+        "description": REGISTRATION_PROBLEMS[code],
     }
     assert tracker.state(f"mdr2-{0:032x}") is DeliveryState.FAILED
 

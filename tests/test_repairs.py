@@ -19,11 +19,14 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.flowroute import opt_out as opt_out_module
-from custom_components.flowroute.const import DOMAIN
+from custom_components.flowroute.const import DOMAIN, EVENT_SEND_FAILED
 from custom_components.flowroute.outbox import OutboundMessage
 from custom_components.flowroute.storage import UNREADABLE_SUFFIX
+from simulator.faults import Fault, FaultKind, FaultTarget
+from simulator.receipts import ReceiptRule
 
 from .conftest import DID_1
 
@@ -147,7 +150,7 @@ async def _save_unreadable_state(
         await _run(hass, opt_outs_path.mkdir)
     else:
         await _run(hass, opt_outs_path.write_bytes, content)
-    waiting = OutboundMessage(to=WAITING, from_number=DID_1, body="waited", created_at=time.time())
+    waiting = OutboundMessage(to=WAITING, from_did=DID_1, body="waited", created_at=time.time())
     outbox_file = _envelope(
         entry.entry_id, "outbox", {"messages": [waiting.to_dict()], "accepted": []}
     )
@@ -292,3 +295,108 @@ async def test_an_opt_out_that_cannot_be_saved_is_a_repair_until_it_is(
     await _wait_for(lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None)
     saved = json.loads(await _run(hass, opt_outs_path.read_bytes))
     assert [row[0] for row in saved["data"]["dids"][DID_1]] == [HANDSET]
+
+
+# Repeated send failures (outcomes.py decides what counts, repairs.py says so)
+
+
+async def test_refusals_fire_events_and_repeated_ones_raise_a_repair(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator: RunningSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    await _setup(hass, config_entry)
+    events = async_capture_events(hass, EVENT_SEND_FAILED)
+    simulator.add_fault(
+        Fault(kind=FaultKind.STATUS, status=422, target=FaultTarget.SEND_SMS, count=3)
+    )
+    for _ in range(3):
+        with pytest.raises(HomeAssistantError):
+            await hass.services.async_call(
+                DOMAIN,
+                "send_message",
+                {"to": HANDSET, "message": "hello"},
+                blocking=True,
+                return_response=True,
+            )
+    await hass.async_block_till_done()
+    assert [(e.data["to"], e.data["from"], e.data["reason"]) for e in events] == [
+        (HANDSET, DID_1, "rejected")
+    ] * 3
+    assert events[0].data["config_entry_id"] == config_entry.entry_id
+    issue_id = f"send_failures_{config_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    # The next text that goes through clears it.
+    await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"to": HANDSET, "message": "hello"},
+        blocking=True,
+        return_response=True,
+    )
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_missing_external_url_is_a_repair_until_set(
+    hass: HomeAssistant, config_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    await _setup(hass, config_entry)
+    issue_id = f"no_external_url_{config_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    await hass.config.async_update(external_url="https://ha.example.org")
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_recipient_who_opted_out_is_no_failure_to_repair(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator: RunningSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Flowroute's 1110 is the recipient's choice: the opt-out list learns it, no repair."""
+    await _setup(hass, config_entry)
+    events = async_capture_events(hass, EVENT_SEND_FAILED)
+    for n in range(3):
+        number = f"1206555020{n}"
+        simulator.inject_inbound(from_=number, to=DID_1, body="STOP")  # Flowroute's own block
+        with pytest.raises(HomeAssistantError):
+            await _send(hass, number, "hello")
+    await hass.async_block_till_done()
+    assert [event.data["status_code"] for event in events] == [1110] * 3
+    assert issue_registry.async_get_issue(DOMAIN, f"send_failures_{config_entry.entry_id}") is None
+    assert [item.number for item in config_entry.runtime_data.opt_outs.entries(DID_1)] == [
+        f"1206555020{n}" for n in range(3)
+    ]
+
+
+# Registration (receipts.py decides from the receipt code, repairs.py says so)
+
+
+async def test_a_number_carriers_block_unregistered_is_a_repair_until_a_text_arrives(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator: RunningSimulator,
+    public_url: str,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    simulator.set_receipts(ReceiptRule(code=1103, count=1))
+    await _send(hass, HANDSET, "blocked")
+    await simulator.idle()
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, f"registration_{config_entry.entry_id}_{DID_1}")
+    assert issue is not None
+    assert issue.translation_key == "registration_10dlc"
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["description"] == "source not authorized"
+
+    await _send(hass, HANDSET, "delivered this time")
+    await simulator.idle()
+    await hass.async_block_till_done()
+    assert (
+        issue_registry.async_get_issue(DOMAIN, f"registration_{config_entry.entry_id}_{DID_1}")
+        is None
+    )

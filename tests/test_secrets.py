@@ -20,6 +20,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.flowroute import outbox as outbox_module
+from custom_components.flowroute import pacing
 from custom_components.flowroute import sending as sending_module
 from custom_components.flowroute.api import FlowrouteClient, FlowrouteConnectionError
 from custom_components.flowroute.const import (
@@ -95,7 +96,7 @@ async def test_no_secret_in_logs_events_or_repair_issues(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(outbox_module, "RECONCILE_DELAY", 0.05)
-    monkeypatch.setattr(outbox_module, "BACKOFF_BASE", 0.02)
+    monkeypatch.setattr(pacing, "BACKOFF_BASE", 0.02)
     monkeypatch.setattr(sending_module, "ACCEPT_WAIT", 0.2)
     entry = MockConfigEntry(
         domain=DOMAIN,

@@ -17,13 +17,14 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flowroute.const import (
+    CONF_DOWNLOAD_MEDIA,
     CONF_NUMBERS,
     DOMAIN,
     SIGNAL_MESSAGE_RECEIVED,
 )
 from custom_components.flowroute.dedup import RecentIds
-from custom_components.flowroute.inbound import InboundPipeline, remote_media
-from custom_components.flowroute.messages import ReceivedMedia, ReceivedMessage
+from custom_components.flowroute.inbound import InboundRouter
+from custom_components.flowroute.messages import ReceivedMedia, ReceivedMessage, remote_media
 from custom_components.flowroute.opt_out import OptOutList
 from custom_components.flowroute.webhook import WebhookManager
 
@@ -79,8 +80,8 @@ class FakeReplies:
 
     sent: list[tuple[str, str, str | None]] = field(default_factory=list)
 
-    async def async_send(self, *, to: list[str], body: str, from_number: str | None) -> None:
-        self.sent.extend((number, body, from_number) for number in to)
+    async def async_send(self, *, to: list[str], body: str, from_did: str | None) -> None:
+        self.sent.extend((number, body, from_did) for number in to)
 
 
 @dataclass
@@ -126,10 +127,11 @@ async def wire(
     manager = WebhookManager(
         hass,
         entry,
-        inbound=InboundPipeline(
+        inbound=InboundRouter(
             hass,
             entry,
-            downloader=downloader,
+            # As the entry's builder does: no downloader while the option is off.
+            downloader=downloader if entry.options.get(CONF_DOWNLOAD_MEDIA, True) else None,
             opt_outs=opt_outs,
             replies=replies,
             account_numbers=account_numbers,

@@ -1,28 +1,126 @@
-"""Runtime data of a Flowroute config entry."""
+"""Runtime data of a Flowroute config entry: every object a loaded entry runs, built here.
+
+`async_build_runtime_data` is the one place that wires an entry: the opt-out list, the
+receipt tracker (which tells the opt-out list of 1110 receipts), the outcomes of send
+attempts (receipts, opt-outs, failure repairs, then the entities), the outbox, the send
+path, the media downloader, the inbound router and the webhook. Each object registers
+its own unload with the entry.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
+from .const import (
+    CONF_DOWNLOAD_MEDIA,
+    CONF_MMS_RATE,
+    CONF_RETRY_HORIZON,
+    CONF_SMS_RATE,
+    DEFAULT_MMS_RATE,
+    DEFAULT_RETRY_HORIZON_HOURS,
+    DEFAULT_SMS_RATE,
+)
+from .inbound import InboundRouter
+from .inbound_media import MediaDownloader
+from .opt_out import OptOutList
+from .outbound_media import DATA_MEDIA_HOST, MediaHost
+from .outbox import Outbox
+from .outcomes import SendOutcomes
+from .receipts import ReceiptTracker
+from .repairs import SendFailureTracker
+from .sending import Sender
+from .webhook import WebhookManager
+
 if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
     from .api import FlowrouteClient
-    from .opt_out import OptOutList
-    from .outbox import Outbox
-    from .receipts import ReceiptTracker
-    from .sending import Sender
 
 type FlowrouteConfigEntry = ConfigEntry[FlowrouteData]
 
 
 @dataclass(slots=True, kw_only=True)
 class FlowrouteData:
-    """What a loaded entry needs: client, outbox, send path, receipts, opt-out list."""
+    """What a loaded entry runs (diagnostics need nothing else)."""
 
     client: FlowrouteClient
+    account_numbers: tuple[str, ...]  # as Flowroute listed them at setup (may be empty)
+    opt_outs: OptOutList
+    receipts: ReceiptTracker
+    failures: SendFailureTracker
+    outcomes: SendOutcomes
     outbox: Outbox
     sender: Sender
-    receipts: ReceiptTracker
-    opt_outs: OptOutList
+    media_host: MediaHost
+    downloader: MediaDownloader  # the router is given it only while downloads are on
+    router: InboundRouter
+    webhook: WebhookManager
+
+    async def async_start(self) -> None:
+        """Start sending and receiving, once the entities listen."""
+        # What the outbox resumes from storage may go out at once.
+        await self.outbox.async_start()
+        self.router.async_start()
+        await self.webhook.async_register()
+
+
+async def async_build_runtime_data(
+    hass: HomeAssistant,
+    entry: FlowrouteConfigEntry,
+    client: FlowrouteClient,
+    account_numbers: tuple[str, ...],
+) -> FlowrouteData:
+    """Build (and load) every runtime object of the entry; nothing sends or listens yet."""
+    options = entry.options
+    opt_outs = OptOutList(hass, entry)
+    await opt_outs.async_load()
+    entry.async_on_unload(opt_outs.async_unload)
+    receipts = ReceiptTracker(hass, entry, opt_outs=opt_outs)
+    await receipts.async_load()
+    entry.async_on_unload(receipts.async_unload)
+    failures = SendFailureTracker(hass, entry)
+    outcomes = SendOutcomes(hass, entry, receipts=receipts, opt_outs=opt_outs, failures=failures)
+    outbox = Outbox(
+        hass,
+        entry,
+        client,
+        sms_per_second=float(options.get(CONF_SMS_RATE, DEFAULT_SMS_RATE)),
+        mms_per_second=float(options.get(CONF_MMS_RATE, DEFAULT_MMS_RATE)),
+        horizon=timedelta(
+            hours=float(options.get(CONF_RETRY_HORIZON, DEFAULT_RETRY_HORIZON_HOURS))
+        ),
+        reporter=outcomes,
+        gate=opt_outs,
+    )
+    media_host = hass.data[DATA_MEDIA_HOST]
+    sender = Sender(
+        hass, entry, outbox=outbox, opt_outs=opt_outs, receipts=receipts, media_host=media_host
+    )
+    # Built either way: it also deletes old pictures (retention), downloads or not.
+    downloader = await MediaDownloader.async_create(hass, entry)
+    router = InboundRouter(
+        hass,
+        entry,
+        downloader=downloader if options.get(CONF_DOWNLOAD_MEDIA, True) else None,
+        opt_outs=opt_outs,
+        replies=sender,
+        account_numbers=account_numbers,
+    )
+    return FlowrouteData(
+        client=client,
+        account_numbers=account_numbers,
+        opt_outs=opt_outs,
+        receipts=receipts,
+        failures=failures,
+        outcomes=outcomes,
+        outbox=outbox,
+        sender=sender,
+        media_host=media_host,
+        downloader=downloader,
+        router=router,
+        webhook=WebhookManager(hass, entry, inbound=router, receipts=receipts),
+    )

@@ -1,4 +1,4 @@
-"""Recently seen callback ids, so that a callback Flowroute posts twice fires once.
+"""Recently seen message ids, so that a text Flowroute posts twice fires once.
 
 Flowroute retries a callback it thinks failed, and a retry may arrive after a restart:
 the ids are kept in a Store, saved a few seconds after a change, on unload and when
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from homeassistant.helpers.storage import Store
 
-    from .api import DeliveryReceipt, InboundMessage
+    from .api import InboundMessage
 
 STORAGE_VERSION: Final = 1
 DEFAULT_SIZE: Final = 5000
@@ -35,11 +35,6 @@ class _StoredData(TypedDict):
 def inbound_key(message: InboundMessage) -> str:
     """Return the dedup key of an inbound message: its id."""
     return message.message_id
-
-
-def receipt_key(receipt: DeliveryReceipt) -> str:
-    """Return the dedup key of a receipt: one message has several distinct receipts."""
-    return f"{receipt.message_id}|{receipt.level}|{receipt.status}|{receipt.status_code}"
 
 
 class RecentIds:

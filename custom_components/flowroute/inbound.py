@@ -1,8 +1,16 @@
-"""Inbound messages: decide what a parsed message is for, then publish it.
+"""The inbound router: the one place where a parsed text is routed, then published.
+
+Every text to one of the entry's numbers goes through the routing steps in order, and
+the first step that handles it ends the routing: keywords (STOP, START, HELP) now; the
+answer to a pending question and Assist come after it. Adding a route is adding one step
+to `InboundRouter._steps`. Whatever the route, every text is then published once: the
+`flowroute_message_received` event and the number's dispatcher signal.
 
 A text is published at once, inside the webhook request. An MMS with media is published
 after its media is downloaded (the links Flowroute sends expire), in a background task of
-the entry so that unloading the entry cancels it.
+the entry: if unloading the entry cuts the download short, it is published with the
+remote links. A text to another number of the account goes through the keyword step
+only (a STOP is kept for that number) and is not published.
 
 The bus event carries the body (automations need it), and the recorder stores events:
 unless the user opted in to recording bodies, the event type is kept out of the recorder
@@ -12,6 +20,7 @@ while the entry is loaded.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import aiohttp
@@ -23,7 +32,6 @@ from homeassistant.util.hass_dict import HassKey
 
 from .api import format_number
 from .const import (
-    CONF_DOWNLOAD_MEDIA,
     CONF_HELP_REPLY,
     CONF_NUMBERS,
     CONF_RECORD_BODIES,
@@ -37,15 +45,17 @@ from .const import (
     SIGNAL_MESSAGE_RECEIVED,
 )
 from .keywords import classify_keyword, is_stop_all
-from .messages import Keyword, ReceivedMedia, ReceivedMessage
-from .opt_out import OptOutList, OptOutReason
+from .messages import Keyword, ReceivedMessage, Route, remote_media
 from .pacing import Cooldown
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
     from .api import InboundMessage
     from .data import FlowrouteConfigEntry
+    from .inbound_media import MediaDownloader
+    from .messages import ReceivedMedia
+    from .opt_out import OptOutList
 
 # Numbers remembered by the keyword-reply cooldown: a flood of forged HELPs from new
 # numbers fills it (and then gets no reply) instead of growing it.
@@ -89,35 +99,37 @@ def async_keep_bodies_out_of_recorder(hass: HomeAssistant, entry: FlowrouteConfi
     entry.async_on_unload(release)
 
 
-class MediaDownloader(Protocol):
-    """Saves the media of an inbound MMS (inbound_media.MediaDownloader)."""
-
-    async def async_download(self, message: InboundMessage) -> tuple[ReceivedMedia, ...]:
-        """Return the message's media; an item that failed keeps its remote URL only."""
-
-
-def remote_media(message: InboundMessage) -> tuple[ReceivedMedia, ...]:
-    """Return the message's media as Flowroute sent it, not downloaded."""
-    return tuple(
-        ReceivedMedia(
-            url=item.url,
-            mime_type=item.mime_type,
-            file_name=item.file_name,
-            file_size=item.file_size,
-        )
-        for item in message.media
-    )
-
-
 class ReplySender(Protocol):
     """Sends the keyword replies (sending.Sender: the one send path, opt-outs checked)."""
 
-    async def async_send(self, *, to: list[str], body: str, from_number: str | None) -> Any:
-        """Send `body` to `to` from `from_number`."""
+    async def async_send(self, *, to: list[str], body: str, from_did: str | None) -> Any:
+        """Send `body` to `to` from `from_did`."""
 
 
-class InboundPipeline:
-    """Turn the entry's inbound messages into events and dispatcher signals."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundText:
+    """A parsed text as the routing steps see it."""
+
+    message: InboundMessage
+    keyword: Keyword | None
+    ours: bool  # to one of the entry's numbers; else to another number of the account
+
+    @property
+    def did(self) -> str:
+        """The number that was texted."""
+        return self.message.to_number
+
+    @property
+    def number(self) -> str:
+        """Who texted."""
+        return self.message.from_number
+
+
+type Step = Callable[[InboundText], Route | None]
+
+
+class InboundRouter:
+    """Routes the entry's inbound texts, then publishes them as events and signals."""
 
     def __init__(
         self,
@@ -129,7 +141,7 @@ class InboundPipeline:
         replies: ReplySender,
         account_numbers: Collection[str] = (),
     ) -> None:
-        """Publish for `entry`; `downloader` is None when media is never downloaded.
+        """Route for `entry`; `downloader` is None when media is not to be downloaded.
 
         `account_numbers` are the account's DIDs as Flowroute listed them at setup: a STOP
         to one the entry does not use is still kept, for the day it is added.
@@ -138,115 +150,88 @@ class InboundPipeline:
         self._entry = entry
         self._downloader = downloader
         self._opt_outs = opt_outs
-        self._replies = replies
+        self._replies = _KeywordReplies(hass, entry, replies)
         # The entry's numbers (digits only) and the signal of each number's entities.
         self._signals = {
             did: SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id, did=did)
             for did in entry.data[CONF_NUMBERS]
         }
         self._account_numbers = frozenset(account_numbers)
-        minutes = entry.options.get(CONF_REPLY_COOLDOWN, DEFAULT_REPLY_COOLDOWN_MINUTES)
-        self._reply_cooldown = Cooldown(
-            float(minutes) * 60, max_keys=MAX_REPLY_COOLDOWN_NUMBERS, clock=hass.loop.time
-        )
+        # In order: the first step that handles a text ends its routing.
+        self._steps: tuple[Step, ...] = (self._keyword_step,)
+
+    @callback
+    def async_start(self) -> None:
+        """Start what routing needs while the entry is loaded."""
+        async_keep_bodies_out_of_recorder(self._hass, self._entry)
 
     @callback
     def async_handle(self, message: InboundMessage) -> None:
-        """Act on a keyword, then publish the message now or once its media is downloaded."""
-        keyword = classify_keyword(message.body)
-        if message.to_number not in self._signals:
-            if keyword is not None and message.to_number in self._account_numbers:
-                # A DID of the account that this entry does not use: the opt-out is
-                # kept for it (a later reconfigure may add it), nothing else happens.
-                self._decide(message, keyword, reply=False)
-            else:
-                # Another system's number sharing the callback URL: not ours to publish.
-                LOGGER.debug("Ignoring message %s to a number of no entry", message.message_id)
+        """Route a text, then publish it now or once its media is downloaded."""
+        ours = message.to_number in self._signals
+        if not ours and message.to_number not in self._account_numbers:
+            # Another system's number sharing the callback URL: not ours to act on.
+            LOGGER.debug("Ignoring message %s to a number of no entry", message.message_id)
             return
-        if keyword is not None:
-            self._decide(message, keyword)
-        if (
-            message.media
-            and self._downloader is not None
-            and self._entry.options.get(CONF_DOWNLOAD_MEDIA, True)
-        ):
+        text = InboundText(message=message, keyword=classify_keyword(message.body), ours=ours)
+        for step in self._steps:
+            if step(text) is not None:
+                break
+        if not ours:
+            return
+        if message.media and self._downloader is not None:
             self._entry.async_create_background_task(
                 self._hass,
-                self._async_download_and_publish(self._downloader, message, keyword),
+                self._async_download_and_publish(self._downloader, text),
                 name=f"flowroute inbound media {message.message_id}",
             )
             return
-        self._publish(message, remote_media(message), keyword)
+        self._publish(text, remote_media(message))
+
+    # The routing steps, in the order of `_steps`
 
     @callback
-    def _decide(self, message: InboundMessage, keyword: Keyword, *, reply: bool = True) -> None:
-        """STOP opts the sender out, START back in; HELP and START may get a reply.
+    def _keyword_step(self, text: InboundText) -> Route | None:
+        """STOP and START change the opt-out list (opt_out.py); HELP and START get a reply.
 
-        No reply to STOP: Flowroute and the carriers already send one.
+        No reply to STOP: Flowroute and the carriers already send one. A confirmation
+        follows only a START that lifted a block: "yes" is also an everyday answer.
         """
-        did = message.to_number
-        number = message.from_number
-        opt_outs = self._opt_outs
-        reason = OptOutReason.KEYWORD
-        if keyword is Keyword.STOP:
-            if is_stop_all(message.body):
-                opt_outs.async_set_all(number, opted_out=True, reason=reason)
-            else:
-                opt_outs.async_set(did, number, opted_out=True, reason=reason)
-        elif keyword is Keyword.START:
-            # Confirmed only when it lifted a block: "yes" is also an everyday answer.
-            lifted = opt_outs.async_set(did, number, opted_out=False, reason=reason)
-            if lifted and reply:
-                self._reply(did, number, self._entry.options.get(CONF_START_REPLY, ""))
-        elif reply:
-            self._reply(did, number, self._entry.options.get(CONF_HELP_REPLY, DEFAULT_HELP_REPLY))
-
-    @callback
-    def _reply(self, did: str, number: str, text: str) -> None:
-        """Text back from the same number, after the webhook has answered.
-
-        Each reply is a billed text to whoever an unsigned callback names: North America
-        only unless the user allows others, and at most one per number per cooldown.
-        """
-        if not text.strip():
-            return
-        if not (_is_north_american(number) or self._entry.options.get(CONF_REPLY_INTERNATIONAL)):
-            LOGGER.info("No keyword reply to %s: outside North America", format_number(number))
-            return
-        if not self._reply_cooldown.allow(number):
-            LOGGER.info("No keyword reply to %s: one was sent recently", format_number(number))
-            return
-        self._entry.async_create_background_task(
-            self._hass, self._async_reply(did, number, text), name="flowroute keyword reply"
+        if text.keyword is None:
+            return None
+        lifted = self._opt_outs.async_apply_keyword(
+            text.did, text.number, text.keyword, every_did=is_stop_all(text.message.body)
         )
+        if text.ours:
+            if text.keyword is Keyword.HELP:
+                self._replies.async_help(text.did, text.number)
+            elif lifted:
+                self._replies.async_start(text.did, text.number)
+        return Route.KEYWORD
 
-    async def _async_reply(self, did: str, number: str, text: str) -> None:
-        try:
-            await self._replies.async_send(to=[number], body=text, from_number=did)
-        except HomeAssistantError as err:  # opted out, refused by Flowroute, expired
-            LOGGER.info("No keyword reply to %s: %s", format_number(number), err)
+    # Publishing
 
     async def _async_download_and_publish(
-        self, downloader: MediaDownloader, message: InboundMessage, keyword: Keyword | None
+        self, downloader: MediaDownloader, text: InboundText
     ) -> None:
+        message = text.message
         try:
             media = await downloader.async_download(message)
         except asyncio.CancelledError:
             # Unloading the entry (any options change reloads it) cut the download short;
             # the id is already answered and remembered, so this is the text's last chance.
-            self._publish(message, remote_media(message), keyword)
+            self._publish(text, remote_media(message))
             raise
         except (aiohttp.ClientError, OSError, ValueError) as err:
             # The downloader handles its own failures; this only keeps the message from
             # being lost if one escapes: the event still fires with the remote URLs.
             LOGGER.warning("Could not download the media of %s: %s", message.message_id, err)
             media = remote_media(message)
-        self._publish(message, media, keyword)
+        self._publish(text, media)
 
     @callback
-    def _publish(
-        self, message: InboundMessage, media: tuple[ReceivedMedia, ...], keyword: Keyword | None
-    ) -> None:
+    def _publish(self, text: InboundText, media: tuple[ReceivedMedia, ...]) -> None:
+        message = text.message
         received = ReceivedMessage(
             config_entry_id=self._entry.entry_id,
             message_id=message.message_id,
@@ -256,10 +241,57 @@ class InboundPipeline:
             is_mms=message.is_mms,
             media=media,
             timestamp=message.timestamp or dt_util.utcnow(),
-            keyword=keyword,
+            keyword=text.keyword,
         )
         self._hass.bus.async_fire(EVENT_MESSAGE_RECEIVED, received.as_event_data())
         async_dispatcher_send(self._hass, self._signals[received.to_number], received)
+
+
+class _KeywordReplies:
+    """The HELP reply and the START confirmation: billed texts to whoever a callback names.
+
+    So: North America only unless the user allows others, and at most one per number per
+    cooldown, sent after the webhook has answered through the one send path.
+    """
+
+    def __init__(
+        self, hass: HomeAssistant, entry: FlowrouteConfigEntry, sender: ReplySender
+    ) -> None:
+        self._hass = hass
+        self._entry = entry
+        self._sender = sender
+        minutes = entry.options.get(CONF_REPLY_COOLDOWN, DEFAULT_REPLY_COOLDOWN_MINUTES)
+        self.cooldown = Cooldown(
+            float(minutes) * 60, max_keys=MAX_REPLY_COOLDOWN_NUMBERS, clock=hass.loop.time
+        )
+
+    @callback
+    def async_help(self, did: str, number: str) -> None:
+        self._reply(did, number, self._entry.options.get(CONF_HELP_REPLY, DEFAULT_HELP_REPLY))
+
+    @callback
+    def async_start(self, did: str, number: str) -> None:
+        self._reply(did, number, self._entry.options.get(CONF_START_REPLY, ""))
+
+    @callback
+    def _reply(self, did: str, number: str, text: str) -> None:
+        if not text.strip():
+            return
+        if not (_is_north_american(number) or self._entry.options.get(CONF_REPLY_INTERNATIONAL)):
+            LOGGER.info("No keyword reply to %s: outside North America", format_number(number))
+            return
+        if not self.cooldown.allow(number):
+            LOGGER.info("No keyword reply to %s: one was sent recently", format_number(number))
+            return
+        self._entry.async_create_background_task(
+            self._hass, self._async_send(did, number, text), name="flowroute keyword reply"
+        )
+
+    async def _async_send(self, did: str, number: str, text: str) -> None:
+        try:
+            await self._sender.async_send(to=[number], body=text, from_did=did)
+        except HomeAssistantError as err:  # opted out, refused by Flowroute, expired
+            LOGGER.info("No keyword reply to %s: %s", format_number(number), err)
 
 
 def _is_north_american(number: str) -> bool:

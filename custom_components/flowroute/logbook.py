@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
 from homeassistant.core import callback
 
-from .api import format_number
+from .api import DeliveryState, format_number
 from .const import (
     CONF_RECORD_BODIES,
     DOMAIN,
@@ -15,7 +15,6 @@ from .const import (
     EVENT_MESSAGE_RECEIVED,
     EVENT_OPT_OUT_CHANGED,
 )
-from .messages import DeliveryState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

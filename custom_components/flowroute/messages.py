@@ -1,7 +1,8 @@
 """What the integration publishes: received messages, receipt updates, send notices.
 
-These are built once by the deciding layer (inbound pipeline, receipt tracker, outbox
-wiring) and handed to the bus (as event data) and to entities (through the dispatcher).
+These are built once by the deciding modules (the inbound router, the receipt tracker,
+the send outcomes) and handed to the bus (as event data) and to entities (through the
+dispatcher).
 """
 
 from __future__ import annotations
@@ -10,10 +11,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .api import ReceiptOutcome
-
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from .api import DeliveryState, InboundMessage, MediaItem
+
+
+class Route(StrEnum):
+    """Which routing step of the inbound router handled a text."""
+
+    KEYWORD = "keyword"
 
 
 class Keyword(StrEnum):
@@ -22,11 +29,6 @@ class Keyword(StrEnum):
     STOP = "stop"
     START = "start"
     HELP = "help"
-
-
-# Where a sent message stands, as far as its receipts tell: exactly what a receipt can
-# mean (sent, delivered, failed, opted_out), so the API's enum is the state.
-DeliveryState = ReceiptOutcome
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +42,16 @@ class ReceivedMedia:
     local_path: str | None = None
     media_content_id: str | None = None
 
+    @classmethod
+    def from_item(cls, item: MediaItem) -> ReceivedMedia:
+        """Return the item as Flowroute sent it: its (temporary) URL, nothing saved."""
+        return cls(
+            url=item.url,
+            mime_type=item.mime_type,
+            file_name=item.file_name,
+            file_size=item.file_size,
+        )
+
     def as_event_data(self) -> dict[str, Any]:
         """Return the event form; local fields only once downloaded."""
         data: dict[str, Any] = {
@@ -52,6 +64,14 @@ class ReceivedMedia:
             data["local_path"] = self.local_path
             data["media_content_id"] = self.media_content_id
         return data
+
+
+def remote_media(message: InboundMessage) -> tuple[ReceivedMedia, ...]:
+    """Return the message's media as Flowroute sent it, when nothing is (or could be) saved.
+
+    The parser has already left out the carrier's SMIL layout parts.
+    """
+    return tuple(ReceivedMedia.from_item(item) for item in message.media)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

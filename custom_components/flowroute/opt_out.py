@@ -3,7 +3,10 @@
 A recipient is opted out of one DID (Flowroute and the carriers block per sending
 number) when they text a STOP keyword to it (STOPALL: every DID of the entry), when
 Flowroute refuses a send with code 1110, when a delivery receipt says 1110, or by the
-`flowroute.opt_out` action. START, UNSTOP and YES (or `flowroute.opt_in`) lift it.
+`flowroute.opt_out` action. START, UNSTOP and YES (or `flowroute.opt_in`) lift it. Each
+is told here directly by the module that decides it: the inbound router's keyword step
+(`async_apply_keyword`), the receipt tracker (`async_learn_receipt`), the send outcomes
+(`async_learn_refusal`, after `is_opt_out_refusal`) and the actions (`async_set`).
 
 The list is checked by the send path before anything leaves (sending.Sender) and again by
 the outbox right before each attempt, so a STOP that arrives while a message waits in
@@ -31,15 +34,12 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import FlowrouteResponseError, canonical_number, format_number
 from .const import CONF_NUMBERS, EVENT_OPT_OUT_CHANGED, LOGGER, SIGNAL_OPT_OUT
-from .messages import DeliveryState
+from .messages import Keyword
 from .repairs import async_opt_out_list_unreadable, async_opt_out_save_failed
 from .storage import OPT_OUTS, StoreReadError, StoreWriteError, fail_closed_store
 
 if TYPE_CHECKING:
-    from .api import FlowrouteError
     from .data import FlowrouteConfigEntry
-    from .messages import ReceiptUpdate
-    from .outbox import OutboundMessage
     from .storage import FailClosedStore
 
 STORAGE_VERSION: Final = 1
@@ -66,6 +66,15 @@ def canonical_key(number: str) -> str:
     if not number.isdigit():
         number = number.translate(_SEPARATORS)
     return canonical_number(number)
+
+
+def is_opt_out_refusal(error: object) -> bool:
+    """Whether a failed send means its recipient opted out: Flowroute's code 1110.
+
+    The one test of it: the send path refuses with the opted-out error, the outcomes
+    teach this list, and the failure repair does not count it.
+    """
+    return isinstance(error, FlowrouteResponseError) and error.recipient_opted_out
 
 
 class OptOutReason(StrEnum):
@@ -290,27 +299,34 @@ class OptOutList:
         ]
 
     @callback
-    def async_on_receipt(self, update: ReceiptUpdate) -> None:
-        """Opt out the recipient of a receipt with code 1110 (opted out at the carrier)."""
-        if (
-            update.state is DeliveryState.OPTED_OUT
-            and update.from_number is not None
-            and update.to_number is not None
-        ):
-            self.async_set(
-                update.from_number,
-                update.to_number,
-                opted_out=True,
-                reason=OptOutReason.DELIVERY_RECEIPT,
-            )
+    def async_apply_keyword(
+        self, did: str, number: str, keyword: Keyword, *, every_did: bool = False
+    ) -> bool:
+        """Act on a STOP or START that `number` texted to `did`; True when START lifted a block.
+
+        STOP opts out of that DID (`every_did`, for STOPALL: of every DID of the entry);
+        START opts back in to that DID. HELP changes nothing here.
+        """
+        reason = OptOutReason.KEYWORD
+        if keyword is Keyword.STOP:
+            # The DID texted first: STOPALL to a number the entry does not use covers it too.
+            self.async_set(did, number, opted_out=True, reason=reason)
+            if every_did:
+                self.async_set_all(number, opted_out=True, reason=reason)
+            return False
+        if keyword is Keyword.START:
+            return self.async_set(did, number, opted_out=False, reason=reason)
+        return False
 
     @callback
-    def async_on_send_error(self, message: OutboundMessage, error: FlowrouteError | None) -> None:
-        """Opt out the recipient of a send Flowroute refused with 1110 (they texted STOP)."""
-        if isinstance(error, FlowrouteResponseError) and error.recipient_opted_out:
-            self.async_set(
-                message.from_number, message.to, opted_out=True, reason=OptOutReason.SEND_ERROR
-            )
+    def async_learn_receipt(self, did: str, number: str) -> None:
+        """Opt out the recipient of a text whose receipt said 1110 (opted out at the carrier)."""
+        self.async_set(did, number, opted_out=True, reason=OptOutReason.DELIVERY_RECEIPT)
+
+    @callback
+    def async_learn_refusal(self, did: str, number: str) -> None:
+        """Opt out the recipient of a send Flowroute refused with 1110 (see is_opt_out_refusal)."""
+        self.async_set(did, number, opted_out=True, reason=OptOutReason.SEND_ERROR)
 
     # Saving
 

@@ -16,14 +16,14 @@ import functools
 import heapq
 import itertools
 import math
-import random
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 from uuid import uuid4
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 
 from .api import (
     FlowrouteAuthenticationError,
@@ -34,29 +34,19 @@ from .api import (
     FlowrouteUnavailableError,
 )
 from .const import DEFAULT_MMS_RATE, DEFAULT_RETRY_HORIZON_HOURS, DEFAULT_SMS_RATE, DOMAIN, LOGGER
+from .pacing import Attempt, LanePause, SlidingWindowLimiter, backoff_delay
 from .storage import OUTBOX, StoreWriteError, entry_store
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-    from homeassistant.core import HomeAssistant
+    from homeassistant.core import Event, HomeAssistant
 
     from .api import FlowrouteClient, MessageRecord, SentMessage
     from .storage import EntryStore
 
 STORAGE_VERSION = 1
 
-# Flowroute counts attempts per 1000 ms by arrival time; the margin absorbs the jitter
-# between our departures and their arrivals.
-RATE_WINDOW = 1.0
-RATE_MARGIN = 0.025
-RTT_SAMPLES = 32  # round trips the usual one is taken from (the smallest)
-IN_FLIGHT_POLL = 0.05
-# Exponential backoff with full jitter: uniform(0, min(cap, base * factor ** (n - 1))).
-BACKOFF_BASE = 1.0
-BACKOFF_FACTOR = 2.0
-BACKOFF_CAP = 60.0
-RETRY_AFTER_CAP = 3600.0  # a bogus Retry-After must not park a lane for days
 # A request cut off on our side may still be processed (and recorded) by Flowroute a
 # moment later: look at the records only after this delay.
 RECONCILE_DELAY = 5.0
@@ -112,7 +102,7 @@ class OutboundMessage:
     """A message queued for sending; what the outbox persists."""
 
     to: str
-    from_number: str
+    from_did: str  # one of the entry's numbers
     body: str
     media_urls: tuple[str, ...] = ()
     is_mms: bool = False
@@ -127,7 +117,7 @@ class OutboundMessage:
         return {
             "id": self.id,
             "to": self.to,
-            "from_number": self.from_number,
+            "from_number": self.from_did,  # the stored name since the first version
             "body": self.body,
             "media_urls": list(self.media_urls),
             "is_mms": self.is_mms,
@@ -143,7 +133,7 @@ class OutboundMessage:
         return cls(
             id=str(data["id"]),
             to=str(data["to"]),
-            from_number=str(data["from_number"]),
+            from_did=str(data["from_number"]),
             body=str(data["body"]),
             media_urls=tuple(str(url) for url in data["media_urls"]),
             is_mms=bool(data["is_mms"]),
@@ -152,6 +142,32 @@ class OutboundMessage:
             attempts=int(data["attempts"]),
             outcome_unknown=bool(data["outcome_unknown"]),
         )
+
+
+class OutboxReporter(Protocol):
+    """Hears the outcome of every message (outcomes.SendOutcomes)."""
+
+    def async_accepted(self, message: OutboundMessage, message_id: str) -> None:
+        """Report that Flowroute accepted `message` as `message_id`."""
+
+    def async_failed(
+        self, message: OutboundMessage, reason: FailureReason, error: FlowrouteError | None
+    ) -> None:
+        """Report that the outbox gave up on `message`."""
+
+    def async_auth_failed(self) -> None:
+        """Report that Flowroute refused the keys."""
+
+
+class SendGate(Protocol):
+    """Who may be texted (opt_out.OptOutList)."""
+
+    @property
+    def available(self) -> bool:
+        """False while nobody may be texted (the list cannot be read)."""
+
+    def is_opted_out(self, did: str, number: str) -> bool:
+        """Whether `number` must not get texts from `did`."""
 
 
 class OutboxEntry(Protocol):
@@ -170,81 +186,8 @@ class OutboxEntry(Protocol):
     ) -> asyncio.Task[R]:
         """Start a task that the entry cancels when it is unloaded."""
 
-
-@dataclass(slots=True)
-class Attempt:
-    """One attempt counted by a SlidingWindowLimiter."""
-
-    start: float
-    counted_at: float | None = None  # latest time Flowroute may have counted it; None in flight
-
-
-class SlidingWindowLimiter:
-    """At most `limit` attempts in any window, counted the way Flowroute counts them.
-
-    A rate of N per second allows floor(N) attempts per floor(N)/N seconds: N per
-    second for whole numbers, one attempt every 1/N s below one. Every attempt counts,
-    failed ones too.
-
-    Flowroute counts arrivals, not departures. A request that needed a new (TLS)
-    connection arrives late, and the next window's requests on warm connections early:
-    spacing departures alone would put too many arrivals in one window. So an attempt
-    counts from its start plus how much longer than the usual round trip it took
-    (from its reply time, while no usual round trip is known yet).
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        window: float = RATE_WINDOW,
-        margin: float = RATE_MARGIN,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        """Allow `rate` attempts per `window` seconds, each window stretched by `margin`."""
-        if not (math.isfinite(rate) and rate > 0):
-            raise ValueError(f"rate must be a positive number, not {rate}")
-        self.limit = max(1, math.floor(rate))
-        self.window = window * self.limit / rate
-        self.margin = margin
-        self._clock = clock
-        self._attempts: deque[Attempt] = deque(maxlen=self.limit)
-        self._round_trips: deque[float] = deque(maxlen=max(RTT_SAMPLES, 2 * self.limit))
-
-    def delay(self) -> float:
-        """Seconds until the next attempt may start; 0 when it may start now."""
-        if len(self._attempts) < self.limit:
-            return 0.0
-        oldest = self._attempts[0]
-        if oldest.counted_at is None:
-            # Still in flight: it may reach Flowroute any moment; look again soon.
-            return max(oldest.start + self.window + self.margin - self._clock(), IN_FLIGHT_POLL)
-        return max(0.0, oldest.counted_at + self.window + self.margin - self._clock())
-
-    def record(self) -> Attempt:
-        """Count an attempt starting now; settle it when its reply (or error) comes."""
-        attempt = Attempt(self._clock())
-        self._attempts.append(attempt)
-        return attempt
-
-    def settle(self, attempt: Attempt) -> None:
-        """Bound when Flowroute may have counted `attempt`, now that its reply came."""
-        end = self._clock()
-        usual = min(self._round_trips) if len(self._round_trips) >= self.limit else 0.0
-        attempt.counted_at = max(attempt.start, end - usual)
-        self._round_trips.append(end - attempt.start)
-
-    async def acquire(self) -> Attempt:
-        """Wait until an attempt may start, then count it."""
-        while (delay := self.delay()) > 0:  # noqa: ASYNC110 - waiting for a time, not an event
-            await asyncio.sleep(delay)
-        return self.record()
-
-
-def backoff_delay(failures: int) -> float:
-    """Exponential backoff with full jitter after `failures` failures in a row."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * BACKOFF_FACTOR ** max(failures - 1, 0))
-    return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
+    def async_on_unload(self, func: Callable[[], Coroutine[Any, Any, None] | None]) -> None:
+        """Run `func` when the entry is unloaded."""
 
 
 class _StoredData(TypedDict):
@@ -274,9 +217,7 @@ class _Lane:
         self.ready: list[tuple[int, str]] = []  # heap of (seq, message id)
         self.later: list[tuple[float, int, str]] = []  # heap of (due time, seq, message id)
         self.wake = asyncio.Event()
-        self.paused_until = 0.0
-        self.pause_decided_at = -math.inf
-        self.failures = 0  # lane-wide failures (429, 5xx, unreachable) in a row
+        self.pause = LanePause()
 
     def push(self, pending: _Pending) -> None:
         heapq.heappush(self.ready, (pending.seq, pending.message.id))
@@ -292,20 +233,6 @@ class _Lane:
             _, seq, message_id = heapq.heappop(self.later)
             heapq.heappush(self.ready, (seq, message_id))
         return heapq.heappop(self.ready)[1] if self.ready else None
-
-    def pause(self, now: float, attempt_started: float, retry_after: float | None) -> float:
-        """Hold the whole lane after a 429, 5xx or unreachable Flowroute; return the pause."""
-        if attempt_started >= self.pause_decided_at:
-            # Replies to requests already in flight when the pause was decided say nothing new.
-            self.failures += 1
-            self.pause_decided_at = now
-            delay = backoff_delay(self.failures)
-        else:
-            delay = 0.0
-        if retry_after is not None:
-            delay = min(retry_after, RETRY_AFTER_CAP)
-        self.paused_until = max(self.paused_until, now + delay)
-        return self.paused_until - now
 
 
 async def _async_wait_event(event: asyncio.Event, at_most: float | None) -> None:
@@ -333,29 +260,23 @@ class Outbox:
         sms_per_second: float = DEFAULT_SMS_RATE,
         mms_per_second: float = DEFAULT_MMS_RATE,
         horizon: timedelta = timedelta(hours=DEFAULT_RETRY_HORIZON_HOURS),
-        on_sent: Callable[[OutboundMessage, str], None] | None = None,
-        on_failed: Callable[[OutboundMessage, FailureReason, FlowrouteError | None], None]
-        | None = None,
-        on_auth_failed: Callable[[], None] | None = None,
-        may_send: Callable[[OutboundMessage], bool] | None = None,
-        held: Callable[[], bool] | None = None,
+        reporter: OutboxReporter | None = None,
+        gate: SendGate | None = None,
     ) -> None:
         """Prepare the queue; nothing runs before `async_start`.
 
-        `may_send` is asked right before each attempt (the opt-out list): a message
-        it refuses fails with FailureReason.OPTED_OUT and is never sent. While `held`
-        answers True (the opt-out list cannot be read) nothing is sent and nothing
-        fails: the queue waits, in storage too, for an outbox that may send.
+        `reporter` hears the outcome of every message (outcomes.SendOutcomes). `gate` (the
+        opt-out list) is asked right before each attempt: a message to a recipient who
+        opted out fails with FailureReason.OPTED_OUT and is never sent; while the gate is
+        not available (the list cannot be read) nothing is sent and nothing fails: the
+        queue waits, in storage too, for an outbox that may send.
         """
         self._hass = hass
         self._entry = entry
         self._client = client
         self._horizon = horizon.total_seconds()
-        self._on_sent = on_sent
-        self._on_failed = on_failed
-        self._on_auth_failed = on_auth_failed
-        self._may_send = may_send
-        self._held = held
+        self._reporter = reporter
+        self._gate = gate
         self._store: EntryStore[_StoredData] = entry_store(
             hass, entry.entry_id, OUTBOX, STORAGE_VERSION
         )
@@ -378,7 +299,11 @@ class Outbox:
         return len(self._pending)
 
     async def async_start(self) -> None:
-        """Load what a previous run left in storage and start sending."""
+        """Load what a previous run left in storage and start sending.
+
+        It stops (and saves) when its entry is unloaded, and when Home Assistant stops:
+        entries are not unloaded then.
+        """
         if self._stopped:
             raise RuntimeError("a stopped outbox cannot start again: create a new one")
         if self._running:
@@ -402,6 +327,13 @@ class Outbox:
                     f"{DOMAIN} outbox {lane.name} {self._entry.entry_id}",
                 )
             )
+        self._entry.async_on_unload(self.async_stop)
+        self._entry.async_on_unload(
+            self._hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_stop_at_exit)
+        )
+
+    async def _async_stop_at_exit(self, _: Event) -> None:
+        await self.async_stop()
 
     async def async_stop(self) -> None:
         """Stop sending and save everything not yet accepted, for the next start.
@@ -524,7 +456,7 @@ class Outbox:
                 self._save_soon()
                 continue
             # Asked last, right before the request: a STOP may arrive while the lane waits.
-            if self._may_send is not None and not self._may_send(message):
+            if self._gate is not None and self._gate.is_opted_out(message.from_did, message.to):
                 message.outcome_unknown = False
                 self._fail(pending, FailureReason.OPTED_OUT, None)
                 continue
@@ -534,10 +466,10 @@ class Outbox:
 
     def _lane_delay(self, lane: _Lane) -> float:
         """Seconds until the lane may make an attempt: its pause and its rate limit."""
-        return max(lane.paused_until - self._clock(), lane.limiter.delay())
+        return max(lane.pause.until - self._clock(), lane.limiter.delay())
 
     def _is_held(self) -> bool:
-        return self._held is not None and self._held()
+        return self._gate is not None and not self._gate.available
 
     async def _async_next_pending(self, lane: _Lane) -> _Pending:
         while True:
@@ -560,9 +492,8 @@ class Outbox:
         except FlowrouteError as err:
             self._attempt_failed(lane, pending, err, attempt.start)
         else:
-            if lane.failures:
+            if lane.pause.recovered():
                 LOGGER.info("Flowroute accepts %s again", lane.name.upper())
-                lane.failures = 0
             self._accept(pending, sent.message_id)
         finally:
             lane.limiter.settle(attempt)
@@ -571,14 +502,14 @@ class Outbox:
         if message.is_mms:
             return await self._client.send_mms(
                 to=message.to,
-                from_=message.from_number,
+                from_=message.from_did,
                 body=message.body or None,
                 media_urls=message.media_urls,
                 dlr_callback=message.dlr_callback,
             )
         return await self._client.send_sms(
             to=message.to,
-            from_=message.from_number,
+            from_=message.from_did,
             body=message.body,
             dlr_callback=message.dlr_callback,
         )
@@ -595,8 +526,8 @@ class Outbox:
             case FlowrouteConnectionError(may_have_reached=False):
                 self._retry(lane, pending, err, started, None)
             case FlowrouteAuthenticationError():
-                if self._on_auth_failed is not None:
-                    self._on_auth_failed()
+                if self._reporter is not None:
+                    self._reporter.async_auth_failed()
                 self._fail(pending, FailureReason.REJECTED, err)
             case FlowrouteResponseError():  # any other 4xx, 403
                 self._fail(pending, FailureReason.REJECTED, err)
@@ -613,8 +544,8 @@ class Outbox:
         try:
             records = await self._client.list_messages(start, end)
         except FlowrouteError as err:
-            if isinstance(err, FlowrouteAuthenticationError) and self._on_auth_failed:
-                self._on_auth_failed()
+            if isinstance(err, FlowrouteAuthenticationError) and self._reporter is not None:
+                self._reporter.async_auth_failed()
             if self._expired(message):
                 self._fail(pending, FailureReason.EXPIRED, err)
                 return
@@ -642,7 +573,7 @@ class Outbox:
             if (
                 record.direction == "outbound"
                 and record.to_number == message.to
-                and record.from_number == message.from_number
+                and record.from_number == message.from_did
                 and (record.body or "") == message.body
                 and record.is_mms == message.is_mms
                 and record.message_id not in self._accepted
@@ -663,8 +594,8 @@ class Outbox:
         """Put the message back at its place and pause the lane (the limit is per account)."""
         pending.last_error = err
         pending.message.outcome_unknown = False
-        first = not lane.failures
-        pause = lane.pause(self._clock(), started, retry_after)
+        first = not lane.pause.failures
+        pause = lane.pause.pause(self._clock(), started, retry_after)
         if first:
             LOGGER.info(
                 "Flowroute does not accept %s for now, retrying: %s", lane.name.upper(), err
@@ -688,8 +619,8 @@ class Outbox:
         self._save_soon()
         if pending.future is not None and not pending.future.done():
             pending.future.set_result(message_id)
-        if self._on_sent is not None:
-            self._on_sent(message, message_id)
+        if self._reporter is not None:
+            self._reporter.async_accepted(message, message_id)
 
     def _fail(self, pending: _Pending, reason: FailureReason, err: FlowrouteError | None) -> None:
         message = pending.message
@@ -703,8 +634,8 @@ class Outbox:
                 pending.future.set_exception(OutboxExpiredError(message, err))
             else:
                 pending.future.set_exception(err)
-        if self._on_failed is not None:
-            self._on_failed(message, reason, err)
+        if self._reporter is not None:
+            self._reporter.async_failed(message, reason, err)
 
     def _expired(self, message: OutboundMessage) -> bool:
         return time.time() - message.created_at > self._horizon

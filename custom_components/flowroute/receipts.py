@@ -5,6 +5,12 @@ got it, or not), in any order, sometimes twice, sometimes several level 2 receip
 sometimes none. The tracker reduces them to one state per message, remembers it across
 restarts, and answers `async_wait` for the send action's `wait_for_delivery`.
 
+It decides, then publishes: a 1110 receipt tells the opt-out list, a registration code
+(10DLC, toll-free) raises the number's repair issue, and only then do the bus event and
+the number's entities hear of it. A receipt applied once is recognised when Flowroute
+posts it again (the only place receipts are deduplicated: the state machine must
+remember them anyway).
+
 Receipts are unsigned: only receipts of messages this entry sent change anything (state,
 entities, opt-outs, repair issues). A receipt of any other message still fires the event,
 with the state it alone gives, and is held briefly in case its send is confirmed late (a
@@ -17,17 +23,16 @@ import asyncio
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, Literal, TypedDict
+from typing import TYPE_CHECKING, Final, Literal, TypedDict, TypeGuard
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
-from .api import format_number
-from .const import CONF_NUMBERS, DOMAIN, EVENT_DELIVERY_RECEIPT, SIGNAL_RECEIPT
-from .messages import DeliveryState, ReceiptUpdate
+from .api import DeliveryState
+from .const import CONF_NUMBERS, EVENT_DELIVERY_RECEIPT, SIGNAL_RECEIPT
+from .messages import ReceiptUpdate
+from .repairs import REGISTRATION_PROBLEMS, async_registration_blocked, async_registration_sorted
 from .storage import RECEIPTS, entry_store
 
 if TYPE_CHECKING:
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
 
     from .api import DeliveryReceipt
     from .data import FlowrouteConfigEntry
+    from .opt_out import OptOutList
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10.0
@@ -45,20 +51,6 @@ MAX_TRACKED: Final = 10_000
 MAX_RECEIPTS_PER_MESSAGE: Final = 16
 # Receipts of messages not (yet) known: held for this many messages, oldest dropped.
 MAX_EARLY: Final = 256
-# Receipt codes that mean the sending number is not registered (10DLC campaign,
-# toll-free verification) or is filtered as unregistered traffic, described in our own
-# words: the receipt's own description is whatever the (unsigned) callback said.
-REGISTRATION_CODES: Final = MappingProxyType(
-    {
-        1103: "source not authorized",
-        1104: "source carrier disabled",
-        1150: "filtered as spam",
-        1152: "rejected as spam",
-        1160: "toll-free limits exceeded",
-    }
-)
-# NANP toll-free area codes: such numbers need toll-free verification, not 10DLC.
-_TOLL_FREE_PREFIXES: Final = tuple(f"1{area}" for area in (800, 833, 844, 855, 866, 877, 888))
 # `mdr2-<hex>` for v2.1, `mdr1-<hex>` in Messaging v2 receipts of the same message.
 _ID_PREFIX: Final = re.compile(r"mdr[0-9]+-")
 
@@ -94,6 +86,14 @@ class _Tracked:
     seen: set[str] = field(default_factory=set)  # receipts already applied (level|status|code)
 
 
+def is_registration_problem(code: int | None) -> TypeGuard[int]:
+    """Whether a receipt's code says the sending number lacks 10DLC or toll-free registration.
+
+    1103, 1104, 1150, 1152, 1160: unregistered traffic that carriers block or filter.
+    """
+    return code in REGISTRATION_PROBLEMS
+
+
 def correlation_key(message_id: str) -> str:
     """Return the part of a message id that v2.1 and legacy receipts share."""
     if match := _ID_PREFIX.match(message_id):
@@ -118,10 +118,13 @@ def _receipt_key(receipt: DeliveryReceipt) -> str:
 class ReceiptTracker:
     """Delivery state of the messages one config entry sent, persisted and bounded."""
 
-    def __init__(self, hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
-        """Track receipts for one entry; call `async_load` before use."""
+    def __init__(
+        self, hass: HomeAssistant, entry: FlowrouteConfigEntry, *, opt_outs: OptOutList
+    ) -> None:
+        """Track receipts for one entry, telling `opt_outs` of 1110; `async_load` before use."""
         self._hass = hass
         self._entry = entry
+        self._opt_outs = opt_outs
         self._store: Store[_StoredData] = entry_store(
             hass, entry.entry_id, RECEIPTS, STORAGE_VERSION
         )
@@ -180,6 +183,7 @@ class ReceiptTracker:
             self._apply(tracked, receipt)
         if tracked.state in _TERMINAL:
             self._resolve(key, tracked.state)
+        self._learn_opt_out(tracked)
         self._save_soon()
 
     async def async_handle(self, receipt: DeliveryReceipt) -> ReceiptUpdate | None:
@@ -215,6 +219,7 @@ class ReceiptTracker:
         )
         if tracked.state in _TERMINAL:
             self._resolve(key, tracked.state)
+        self._learn_opt_out(tracked)
         self._check_registration(receipt, tracked)
         self._hass.bus.async_fire(EVENT_DELIVERY_RECEIPT, update.as_event_data())
         if update.from_number is not None:
@@ -296,37 +301,26 @@ class ReceiptTracker:
             if not future.done():
                 future.set_result(state)
 
+    def _learn_opt_out(self, tracked: _Tracked) -> None:
+        """Tell the opt-out list when a message of ours was refused with 1110 (STOP)."""
+        if (
+            tracked.state is DeliveryState.OPTED_OUT
+            and tracked.from_number is not None
+            and tracked.to_number is not None
+        ):
+            self._opt_outs.async_learn_receipt(tracked.from_number, tracked.to_number)
+
     def _check_registration(self, receipt: DeliveryReceipt, tracked: _Tracked) -> None:
         """Raise one repair issue per configured number whose texts are blocked for registration."""
         did = tracked.from_number
         if did is None or did not in self._entry.data[CONF_NUMBERS]:
             return
         code = receipt.status_code
-        if code is None or code not in REGISTRATION_CODES:
-            if tracked.state is DeliveryState.DELIVERED:
-                # Texts from this number reach handsets again: registration is sorted.
-                ir.async_delete_issue(self._hass, DOMAIN, _issue_id(self._entry.entry_id, did))
-            return
-        placeholders = {
-            "title": self._entry.title,
-            "number": format_number(did),
-            "code": str(code),
-            "description": REGISTRATION_CODES[code],
-        }
-        translation_key = (
-            "registration_toll_free"
-            if did.startswith(_TOLL_FREE_PREFIXES)
-            else "registration_10dlc"
-        )
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
-            _issue_id(self._entry.entry_id, did),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=translation_key,
-            translation_placeholders=placeholders,
-        )
+        if is_registration_problem(code):
+            async_registration_blocked(self._hass, self._entry, did, code)
+        elif tracked.state is DeliveryState.DELIVERED:
+            # Texts from this number reach handsets again: registration is sorted.
+            async_registration_sorted(self._hass, self._entry, did)
 
     def _save_soon(self) -> None:
         self._store.async_delay_save(self._data, SAVE_DELAY)
@@ -346,7 +340,3 @@ class ReceiptTracker:
                 for key, tracked in self._messages.items()
             ]
         }
-
-
-def _issue_id(entry_id: str, did: str) -> str:
-    return f"registration_{entry_id}_{did}"

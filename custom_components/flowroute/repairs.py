@@ -1,28 +1,33 @@
-"""Repair issues: what the user should know about and can fix."""
+"""Repair issues: what the user should know about and can fix, raised and cleared here.
+
+The modules that decide call these: the send outcomes (repeated failures), the receipt
+tracker (numbers carriers block for registration), the opt-out list (unreadable, or not
+saved), the entry's setup (no external URL). The fix flow of an unreadable opt-out list
+lives here too.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .api import FlowrouteResponseError, format_number
-from .const import DOMAIN, EVENT_SEND_FAILED, LOGGER
-from .outbox import FailureReason
+from .api import format_number
+from .const import DOMAIN
 from .storage import StoreWriteError
 from .webhook import async_callback_url
 
 if TYPE_CHECKING:
     from homeassistant.components.repairs import RepairsFlowResult
 
-    from .api import FlowrouteError
     from .data import FlowrouteConfigEntry
-    from .outbox import OutboundMessage
 
 # A single failure is an event; this many within the window is a problem to repair.
 REPEATED_FAILURES: Final = 3
@@ -30,46 +35,25 @@ FAILURE_WINDOW: Final = 3600.0
 
 
 class SendFailureTracker:
-    """Publishes failed sends and raises a repair issue when failures repeat."""
+    """Raises a repair issue when sends fail again and again; a send that works clears it."""
 
     def __init__(self, hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
-        """Track the failures of one entry."""
+        """Count the failures of one entry."""
         self._hass = hass
         self._entry = entry
         self._recent: deque[float] = deque()
         self._issue_id = f"send_failures_{entry.entry_id}"
 
     @callback
-    def async_sent(self, message: OutboundMessage, message_id: str) -> None:
+    def async_sent(self) -> None:
         """Clear the repair issue: a send went through."""
         if self._recent:
             self._recent.clear()
             ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
 
     @callback
-    def async_failed(
-        self, message: OutboundMessage, reason: FailureReason, error: FlowrouteError | None
-    ) -> None:
-        """Fire `flowroute_send_failed`; after repeated failures, raise a repair issue."""
-        detail = _describe(error)
-        LOGGER.warning(
-            "Text to %s could not be sent (%s): %s", format_number(message.to), reason, detail
-        )
-        self._hass.bus.async_fire(
-            EVENT_SEND_FAILED,
-            {
-                "to": message.to,
-                "from": message.from_number,
-                "reason": str(reason),
-                "detail": detail,
-                "status_code": error.code if isinstance(error, FlowrouteResponseError) else None,
-                "config_entry_id": self._entry.entry_id,
-            },
-        )
-        if reason is FailureReason.OPTED_OUT or (
-            isinstance(error, FlowrouteResponseError) and error.recipient_opted_out
-        ):
-            return  # a recipient's choice, not a problem with the account or the setup
+    def async_failed(self, reason: str) -> None:
+        """Count a failure (`reason`: outcomes.describe_failure); repeated ones are an issue."""
         now = time.monotonic()
         self._recent.append(now)
         while self._recent and self._recent[0] < now - FAILURE_WINDOW:
@@ -85,18 +69,73 @@ class SendFailureTracker:
                 translation_placeholders={
                     "count": str(len(self._recent)),
                     "title": self._entry.title,
-                    "reason": detail,
+                    "reason": reason,
                 },
             )
 
 
-def _describe(error: FlowrouteError | None) -> str:
-    if error is None:
-        return "no answer from Flowroute before the retry horizon"
-    if isinstance(error, FlowrouteResponseError):
-        code = f" (code {error.code})" if error.code is not None else ""
-        return f"HTTP {error.status}{code}: {error.title or error.detail or ''}".strip()
-    return str(error)
+# Registration (10DLC, toll-free verification): receipts.py decides, these say so.
+
+# NANP toll-free area codes: such numbers need toll-free verification, not 10DLC.
+_TOLL_FREE_PREFIXES: Final = tuple(f"1{area}" for area in (800, 833, 844, 855, 866, 877, 888))
+# Each code in our own words: a receipt's own description is whatever the (unsigned)
+# callback said.
+REGISTRATION_PROBLEMS: Final = MappingProxyType(
+    {
+        1103: "source not authorized",
+        1104: "source carrier disabled",
+        1150: "filtered as spam",
+        1152: "rejected as spam",
+        1160: "toll-free limits exceeded",
+    }
+)
+
+
+def _registration_issue_id(entry_id: str, did: str) -> str:
+    return f"registration_{entry_id}_{did}"
+
+
+@callback
+def async_registration_blocked(
+    hass: HomeAssistant, entry: FlowrouteConfigEntry, did: str, code: int
+) -> None:
+    """Raise the issue of one of the entry's numbers whose texts carriers block unregistered."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _registration_issue_id(entry.entry_id, did),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=(
+            "registration_toll_free"
+            if did.startswith(_TOLL_FREE_PREFIXES)
+            else "registration_10dlc"
+        ),
+        translation_placeholders={
+            "title": entry.title,
+            "number": format_number(did),
+            "code": str(code),
+            "description": REGISTRATION_PROBLEMS[code],
+        },
+    )
+
+
+@callback
+def async_registration_sorted(hass: HomeAssistant, entry: FlowrouteConfigEntry, did: str) -> None:
+    """Clear the issue: a text from the number reached a handset."""
+    ir.async_delete_issue(hass, DOMAIN, _registration_issue_id(entry.entry_id, did))
+
+
+@callback
+def async_watch_external_url(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
+    """Check the external URL now and whenever the core configuration changes."""
+
+    @callback
+    def recheck(_: Event) -> None:
+        async_check_external_url(hass, entry)
+
+    async_check_external_url(hass, entry)
+    entry.async_on_unload(hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, recheck))
 
 
 @callback

@@ -28,15 +28,22 @@ from .api import (
     normalize_number,
     sms_encoding,
 )
-from .const import CONF_DEFAULT_FROM, CONF_NUMBERS, CONF_RETRY_HORIZON, DOMAIN, SIGNAL_BLOCKED
-from .media import (
-    DATA_MEDIA_HOST,
+from .const import (
+    CONF_DEFAULT_FROM,
+    CONF_NUMBERS,
+    CONF_RETRY_HORIZON,
+    DEFAULT_RETRY_HORIZON_HOURS,
+    DOMAIN,
+    SIGNAL_BLOCKED,
+)
+from .messages import SentNotice
+from .opt_out import is_opt_out_refusal
+from .outbound_media import (
     GRACE_AFTER_ACCEPTED,
     MediaFile,
     async_fit_media,
     async_host_media,
 )
-from .messages import SentNotice
 from .outbox import (
     OutboundMessage,
     OutboxExpiredError,
@@ -50,7 +57,9 @@ if TYPE_CHECKING:
 
     from .data import FlowrouteConfigEntry
     from .opt_out import OptOutList
+    from .outbound_media import MediaHost
     from .outbox import Outbox
+    from .receipts import ReceiptTracker
 
 # How long an action waits for Flowroute's 202 before answering "queued".
 ACCEPT_WAIT: Final = 10.0
@@ -98,14 +107,14 @@ def normalize_recipient(raw: str) -> str:
         ) from err
 
 
-def opted_out_error(recipients: list[str], sender: str) -> ServiceValidationError:
+def opted_out_error(recipients: list[str], from_did: str) -> ServiceValidationError:
     """Return the error for a send refused because the recipients opted out."""
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="opted_out",
         translation_placeholders={
             "to": ", ".join(format_number(number) for number in recipients),
-            "from": format_number(sender),
+            "from": format_number(from_did),
         },
     )
 
@@ -117,14 +126,19 @@ class Sender:
         self,
         hass: HomeAssistant,
         entry: FlowrouteConfigEntry,
+        *,
         outbox: Outbox,
         opt_outs: OptOutList,
+        receipts: ReceiptTracker,
+        media_host: MediaHost,
     ) -> None:
         """Send through the entry's outbox, never to who opted out."""
         self._hass = hass
         self._entry = entry
         self._outbox = outbox
         self._opt_outs = opt_outs
+        self._receipts = receipts
+        self._media_host = media_host
 
     @property
     def numbers(self) -> list[str]:
@@ -154,7 +168,7 @@ class Sender:
         *,
         to: list[str],
         body: str,
-        from_number: str | None = None,
+        from_did: str | None = None,
         media_urls: list[str] | None = None,
         media: list[MediaFile] | None = None,
         wait_for_delivery: float | None = None,
@@ -173,13 +187,13 @@ class Sender:
         recipients = list(dict.fromkeys(normalize_recipient(raw) for raw in to))
         if not recipients:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recipients")
-        sender = self.resolve_from(from_number)
+        from_did = self.resolve_from(from_did)
         body = body.strip()
-        blocked = {r for r in recipients if self._opt_outs.is_opted_out(sender, r)}
+        blocked = {r for r in recipients if self._opt_outs.is_opted_out(from_did, r)}
         for recipient in blocked:
-            self._count_blocked(recipient, sender, body)
+            self._count_blocked(recipient, from_did, body)
         if len(blocked) == len(recipients):
-            raise opted_out_error(recipients, sender)
+            raise opted_out_error(recipients, from_did)
         urls = list(media_urls or [])
         tokens: tuple[str, ...] = ()
         if media:
@@ -200,7 +214,7 @@ class Sender:
             message = OutboundMessage(
                 id=uuid.uuid4().hex,
                 to=recipient,
-                from_number=sender,
+                from_did=from_did,
                 body=body,
                 media_urls=tuple(urls),
                 is_mms=is_mms,
@@ -211,11 +225,11 @@ class Sender:
 
         await asyncio.wait(futures.values(), timeout=ACCEPT_WAIT)
         results = [
-            self._result(recipient, body, is_mms, futures.get(recipient), sender)
+            self._result(recipient, body, is_mms, futures.get(recipient), from_did)
             for recipient in recipients
         ]
         if tokens and all(result.status == STATUS_ACCEPTED for result in results):
-            self._hass.data[DATA_MEDIA_HOST].async_expire_after(tokens, GRACE_AFTER_ACCEPTED)
+            self._media_host.async_expire_after(tokens, GRACE_AFTER_ACCEPTED)
         if wait_for_delivery is not None:
             results = await self._async_wait_for_delivery(results, wait_for_delivery)
         return results
@@ -248,7 +262,7 @@ class Sender:
         self, results: list[SendResult], seconds: float
     ) -> list[SendResult]:
         """Wait for all recipients at once, so the whole call takes at most `seconds`."""
-        receipts = self._entry.runtime_data.receipts
+        receipts = self._receipts
 
         async def state_of(result: SendResult) -> str | None:
             if result.status == STATUS_BLOCKED:
@@ -265,21 +279,22 @@ class Sender:
 
     @property
     def _horizon(self) -> timedelta:
-        return timedelta(hours=float(self._entry.options.get(CONF_RETRY_HORIZON, 24)))
+        hours = self._entry.options.get(CONF_RETRY_HORIZON, DEFAULT_RETRY_HORIZON_HOURS)
+        return timedelta(hours=float(hours))
 
-    def _count_blocked(self, recipient: str, sender: str, body: str) -> None:
+    def _count_blocked(self, recipient: str, from_did: str, body: str) -> None:
         """Tell the sending number's counter that a message was refused."""
         notice = SentNotice(
             config_entry_id=self._entry.entry_id,
             message_id=None,
             to_number=recipient,
-            from_number=sender,
+            from_number=from_did,
             is_mms=False,
             segments=count_segments(body),
         )
         async_dispatcher_send(
             self._hass,
-            SIGNAL_BLOCKED.format(entry_id=self._entry.entry_id, did=sender),
+            SIGNAL_BLOCKED.format(entry_id=self._entry.entry_id, did=from_did),
             notice,
         )
 
@@ -289,7 +304,7 @@ class Sender:
         body: str,
         is_mms: bool,
         future: asyncio.Future[str] | None,
-        sender: str,
+        from_did: str,
     ) -> SendResult:
         if future is None:
             message_id, status = None, STATUS_BLOCKED
@@ -297,10 +312,8 @@ class Sender:
             # Cancelled: the outbox stopped (a reload); the message waits in its store.
             message_id, status = None, STATUS_QUEUED
         elif (error := future.exception()) is not None:
-            if isinstance(error, RecipientOptedOutError) or (
-                isinstance(error, FlowrouteResponseError) and error.recipient_opted_out
-            ):
-                raise opted_out_error([recipient], sender) from error
+            if isinstance(error, RecipientOptedOutError) or is_opt_out_refusal(error):
+                raise opted_out_error([recipient], from_did) from error
             raise self._translate(recipient, error)
         else:
             message_id, status = future.result(), STATUS_ACCEPTED
@@ -321,7 +334,7 @@ class Sender:
             return HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="sender_not_allowed",
-                translation_placeholders={**placeholders, "detail": _detail(error)},
+                translation_placeholders={**placeholders, "detail": error.reason},
             )
         if isinstance(error, FlowrouteResponseError):
             return HomeAssistantError(
@@ -331,7 +344,7 @@ class Sender:
                     **placeholders,
                     "status": str(error.status),
                     "code": str(error.code) if error.code is not None else "-",
-                    "detail": _detail(error),
+                    "detail": error.reason,
                 },
             )
         if isinstance(error, OutboxExpiredError):
@@ -348,10 +361,3 @@ class Sender:
                 "detail": str(error) if isinstance(error, FlowrouteError) else repr(error),
             },
         )
-
-
-def _detail(error: FlowrouteResponseError) -> str:
-    detail = error.detail
-    if isinstance(detail, dict):
-        return ", ".join(f"{key}: {value}" for key, value in detail.items())
-    return detail or error.title or ""

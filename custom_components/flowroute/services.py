@@ -16,8 +16,8 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
-from .media import async_resolve_media
 from .opt_out import OptOutReason
+from .outbound_media import async_resolve_media
 from .sending import normalize_recipient
 
 if TYPE_CHECKING:
@@ -99,9 +99,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
 
 
-def async_sender_for(hass: HomeAssistant, entry_id: str | None, from_number: str | None) -> Sender:
+def async_sender_for(hass: HomeAssistant, entry_id: str | None, from_did: str | None) -> Sender:
     """Find the loaded entry that should send: by id, by sending DID, or the only one."""
-    return async_entry_for(hass, entry_id, from_number).runtime_data.sender
+    return async_entry_for(hass, entry_id, from_did).runtime_data.sender
 
 
 def _loaded_entries(hass: HomeAssistant) -> list[FlowrouteConfigEntry]:
@@ -143,7 +143,7 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     results = await sender.async_send(
         to=call.data[ATTR_TO],
         body=call.data[ATTR_MESSAGE],
-        from_number=call.data.get(ATTR_FROM),
+        from_did=call.data.get(ATTR_FROM),
         media_urls=call.data[ATTR_MEDIA_URLS],
         media=media,
         wait_for_delivery=call.data.get(ATTR_WAIT_FOR_DELIVERY),

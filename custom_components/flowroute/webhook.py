@@ -1,7 +1,13 @@
 """The entry's webhook: where Flowroute posts inbound messages and delivery receipts.
 
-Every post flows one way: read (capped) -> parse -> drop duplicates -> hand the typed
-message to the inbound pipeline, or the receipt to the receipt tracker, which publish.
+Every post flows one way: (optionally) check where it came from -> read (capped) ->
+parse -> hand the typed message, once per id, to the inbound router, or the receipt to
+the receipt tracker; they decide and publish.
+
+Duplicates: Flowroute posts again what it thinks failed. Messages are recognised here by
+their id (a window of recent ids, kept across restarts). Receipts are recognised by the
+receipt tracker, which must remember the receipts it applied to each message anyway (its
+state machine, saved with the message), so a second copy of that here would only repeat it.
 """
 
 from __future__ import annotations
@@ -24,11 +30,11 @@ from .const import (
     FLOWROUTE_CALLBACK_ADDRESSES,
     LOGGER,
 )
-from .dedup import RecentIds, inbound_key, receipt_key
+from .dedup import RecentIds, inbound_key
 
 if TYPE_CHECKING:
     from .data import FlowrouteConfigEntry
-    from .inbound import InboundPipeline
+    from .inbound import InboundRouter
     from .messages import ReceiptUpdate
 
 # A Flowroute callback is a few KiB; an MMS only links to its media.
@@ -71,7 +77,7 @@ class WebhookManager:
         hass: HomeAssistant,
         entry: FlowrouteConfigEntry,
         *,
-        inbound: InboundPipeline,
+        inbound: InboundRouter,
         receipts: ReceiptHandler,
         recent: RecentIds | None = None,
     ) -> None:
@@ -150,7 +156,7 @@ class WebhookManager:
         if isinstance(parsed, InboundMessage):
             if self._recent.add(inbound_key(parsed)):
                 self._inbound.async_handle(parsed)
-        elif self._recent.add(receipt_key(parsed)):
+        else:
             await self._receipts.async_handle(parsed)
         return web.Response(status=HTTPStatus.OK)
 

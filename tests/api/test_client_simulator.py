@@ -11,6 +11,7 @@ from aiohttp import web
 from custom_components.flowroute.api import (
     CallbackType,
     DeliveryReceipt,
+    DeliveryState,
     FlowrouteAuthenticationError,
     FlowrouteClient,
     FlowrouteConnectionError,
@@ -21,7 +22,6 @@ from custom_components.flowroute.api import (
     FlowrouteUnavailableError,
     InboundMessage,
     PhoneNumber,
-    ReceiptOutcome,
     parse_callback,
     parse_json,
 )
@@ -141,15 +141,15 @@ async def test_send_sms_then_receipts_and_record(
         (sent.message_id, 2),
     ]
     assert [r.outcome for r in receipts if isinstance(r, DeliveryReceipt)] == [
-        ReceiptOutcome.SENT,
-        ReceiptOutcome.DELIVERED,
+        DeliveryState.SENT,
+        DeliveryState.DELIVERED,
     ]
     record = await sim_client.get_message(sent.message_id)
     assert (record.direction, record.from_number, record.to_number) == ("outbound", DID, HANDSET)
     assert record.body == "Garage door is open"
     assert [receipt.outcome for receipt in record.delivery_receipts] == [
-        ReceiptOutcome.SENT,
-        ReceiptOutcome.DELIVERED,
+        DeliveryState.SENT,
+        DeliveryState.DELIVERED,
     ]
 
 
@@ -230,10 +230,10 @@ async def test_inbound_callbacks_parse(
 @pytest.mark.parametrize(
     ("rule", "outcome"),
     [
-        (ReceiptRule(legacy=True), ReceiptOutcome.DELIVERED),
-        (ReceiptRule(code=1103), ReceiptOutcome.FAILED),
-        (ReceiptRule(code=1103, legacy=True), ReceiptOutcome.FAILED),
-        (ReceiptRule(code=1110), ReceiptOutcome.OPTED_OUT),
+        (ReceiptRule(legacy=True), DeliveryState.DELIVERED),
+        (ReceiptRule(code=1103), DeliveryState.FAILED),
+        (ReceiptRule(code=1103, legacy=True), DeliveryState.FAILED),
+        (ReceiptRule(code=1110), DeliveryState.OPTED_OUT),
     ],
 )
 async def test_receipt_variants_through_number_callbacks(
@@ -241,7 +241,7 @@ async def test_receipt_variants_through_number_callbacks(
     sim_client: FlowrouteClient,
     receiver: Receiver,
     rule: ReceiptRule,
-    outcome: ReceiptOutcome,
+    outcome: DeliveryState,
 ) -> None:
     await sim_client.set_number_callback(DID, CallbackType.SMS_DLR, f"{receiver.url}/hook")
     running_simulator.set_receipts(rule)

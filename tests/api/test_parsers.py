@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 from custom_components.flowroute.api import (
     MAX_MEDIA_ITEMS,
     DeliveryReceipt,
+    DeliveryState,
     ErrorDetail,
     InboundMessage,
     MediaItem,
     MessageRecord,
     PayloadError,
     PhoneNumber,
-    ReceiptOutcome,
     parse_callback,
     parse_json,
     parse_message_record,
@@ -180,7 +180,7 @@ def test_receipt_level_2() -> None:
         body="Garage door is open",
     )
     assert isinstance(receipt, DeliveryReceipt)
-    assert receipt.outcome is ReceiptOutcome.DELIVERED
+    assert receipt.outcome is DeliveryState.DELIVERED
 
 
 def test_receipt_level_1() -> None:
@@ -189,7 +189,7 @@ def test_receipt_level_1() -> None:
     assert isinstance(receipt, DeliveryReceipt)
     assert (receipt.level, receipt.status, receipt.status_code) == (1, "smsc submit", None)
     assert receipt.status_description is None
-    assert receipt.outcome is ReceiptOutcome.SENT
+    assert receipt.outcome is DeliveryState.SENT
 
 
 def test_legacy_receipt() -> None:
@@ -205,39 +205,39 @@ def test_legacy_receipt() -> None:
         legacy=True,
     )
     assert isinstance(receipt, DeliveryReceipt)
-    assert receipt.outcome is ReceiptOutcome.DELIVERED
+    assert receipt.outcome is DeliveryState.DELIVERED
 
 
 @pytest.mark.parametrize(
     ("status", "code", "outcome"),
     [
-        ("sent", None, ReceiptOutcome.SENT),
-        ("smsc submit", 1001, ReceiptOutcome.SENT),
-        ("smsc intermediate notifications", 1002, ReceiptOutcome.SENT),
-        ("message buffered", 1003, ReceiptOutcome.SENT),
-        ("smsc submit", 0, ReceiptOutcome.SENT),
-        ("something new", None, ReceiptOutcome.SENT),
-        ("", None, ReceiptOutcome.SENT),
-        ("delivery success", 1004, ReceiptOutcome.DELIVERED),
-        ("Delivered", None, ReceiptOutcome.DELIVERED),
-        ("", 1004, ReceiptOutcome.DELIVERED),
-        ("undelivered", 1103, ReceiptOutcome.FAILED),
-        ("delivery failure", None, ReceiptOutcome.FAILED),
-        ("smsc reject", None, ReceiptOutcome.FAILED),
-        ("rejected", None, ReceiptOutcome.FAILED),
-        ("expired", None, ReceiptOutcome.FAILED),
-        ("failed", None, ReceiptOutcome.FAILED),
-        ("", 1005, ReceiptOutcome.FAILED),
-        ("", 1008, ReceiptOutcome.FAILED),
-        ("", 1100, ReceiptOutcome.FAILED),
-        ("delivery failure", 1116, ReceiptOutcome.FAILED),
-        ("", 1299, ReceiptOutcome.FAILED),
-        ("", 1300, ReceiptOutcome.SENT),
-        ("undelivered", 1110, ReceiptOutcome.OPTED_OUT),
-        ("delivery failure", 1110, ReceiptOutcome.OPTED_OUT),
+        ("sent", None, DeliveryState.SENT),
+        ("smsc submit", 1001, DeliveryState.SENT),
+        ("smsc intermediate notifications", 1002, DeliveryState.SENT),
+        ("message buffered", 1003, DeliveryState.SENT),
+        ("smsc submit", 0, DeliveryState.SENT),
+        ("something new", None, DeliveryState.SENT),
+        ("", None, DeliveryState.SENT),
+        ("delivery success", 1004, DeliveryState.DELIVERED),
+        ("Delivered", None, DeliveryState.DELIVERED),
+        ("", 1004, DeliveryState.DELIVERED),
+        ("undelivered", 1103, DeliveryState.FAILED),
+        ("delivery failure", None, DeliveryState.FAILED),
+        ("smsc reject", None, DeliveryState.FAILED),
+        ("rejected", None, DeliveryState.FAILED),
+        ("expired", None, DeliveryState.FAILED),
+        ("failed", None, DeliveryState.FAILED),
+        ("", 1005, DeliveryState.FAILED),
+        ("", 1008, DeliveryState.FAILED),
+        ("", 1100, DeliveryState.FAILED),
+        ("delivery failure", 1116, DeliveryState.FAILED),
+        ("", 1299, DeliveryState.FAILED),
+        ("", 1300, DeliveryState.SENT),
+        ("undelivered", 1110, DeliveryState.OPTED_OUT),
+        ("delivery failure", 1110, DeliveryState.OPTED_OUT),
     ],
 )
-def test_receipt_outcome(status: str, code: int | None, outcome: ReceiptOutcome) -> None:
+def test_receipt_outcome(status: str, code: int | None, outcome: DeliveryState) -> None:
     receipt = DeliveryReceipt(message_id="mdr2-1", status=status, status_code=code)
 
     assert receipt.outcome is outcome

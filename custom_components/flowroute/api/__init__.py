@@ -22,11 +22,11 @@ from .models import (
     OPTED_OUT_CODE,
     CallbackType,
     DeliveryReceipt,
+    DeliveryState,
     InboundMessage,
     MediaItem,
     MessageRecord,
     PhoneNumber,
-    ReceiptOutcome,
     SentMessage,
 )
 from .numbers import canonical_number, format_number, normalize_number
@@ -38,6 +38,7 @@ __all__ = [
     "OPTED_OUT_CODE",
     "CallbackType",
     "DeliveryReceipt",
+    "DeliveryState",
     "Encoding",
     "ErrorDetail",
     "FlowrouteAuthenticationError",
@@ -57,7 +58,6 @@ __all__ = [
     "MessageRecord",
     "PayloadError",
     "PhoneNumber",
-    "ReceiptOutcome",
     "SentMessage",
     "canonical_number",
     "count_segments",

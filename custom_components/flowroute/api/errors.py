@@ -85,6 +85,14 @@ class FlowrouteResponseError(FlowrouteError):
         super().__init__(one_line(text))
 
     @property
+    def reason(self) -> str:
+        """Flowroute's own words for the refusal (its detail, else its title), on one line."""
+        detail = self.detail
+        if isinstance(detail, dict):
+            detail = ", ".join(f"{key}: {value}" for key, value in detail.items())
+        return one_line(detail or self.title or "")
+
+    @property
     def recipient_opted_out(self) -> bool:
         """Whether Flowroute refused because the recipient texted STOP (code 1110)."""
         return self.code == OPTED_OUT_CODE

@@ -26,8 +26,8 @@ class CallbackType(StrEnum):
     MMS_DLR = "mms_dlr_callback"
 
 
-class ReceiptOutcome(StrEnum):
-    """What a delivery receipt means for the message."""
+class DeliveryState(StrEnum):
+    """Where a sent message stands, as far as its receipts tell (the first final one wins)."""
 
     SENT = "sent"
     DELIVERED = "delivered"
@@ -99,19 +99,19 @@ class DeliveryReceipt:
     legacy: bool = False
 
     @property
-    def outcome(self) -> ReceiptOutcome:
+    def outcome(self) -> DeliveryState:
         """Reduce the status and code to the four states the integration tracks."""
         code = self.status_code
         status = self.status.strip().lower()
         if code == OPTED_OUT_CODE:
-            return ReceiptOutcome.OPTED_OUT
+            return DeliveryState.OPTED_OUT
         if code == DELIVERED_CODE or status in _DELIVERED_STATUSES:
-            return ReceiptOutcome.DELIVERED
+            return DeliveryState.DELIVERED
         if status in _FAILED_STATUSES or (
             code is not None and any(code in codes for codes in _FAILED_CODES)
         ):
-            return ReceiptOutcome.FAILED
-        return ReceiptOutcome.SENT
+            return DeliveryState.FAILED
+        return DeliveryState.SENT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
