@@ -7,7 +7,7 @@ entry's entities. The same Home Assistant also serves, as baselines:
 - a no-op webhook: reads the body, fires one event, answers 200;
 - Home Assistant's own `twilio` webhook handler (what a Twilio user runs), fed
   Twilio-shaped form posts;
-- the integration's pipeline without entities (webhook manager and inbound pipeline wired
+- the integration's pipeline without entities (webhook manager and inbound router wired
   to a fake entry), which shows what the entities cost.
 
     python benchmarks/inbound.py [--messages 2000] [--concurrency 8] [--rounds 12]
@@ -43,7 +43,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 
 from custom_components.flowroute.const import CONF_NUMBERS, EVENT_MESSAGE_RECEIVED
 from custom_components.flowroute.dedup import RecentIds
-from custom_components.flowroute.inbound import InboundPipeline
+from custom_components.flowroute.inbound import InboundRouter
 from custom_components.flowroute.opt_out import OptOutList
 from custom_components.flowroute.webhook import WebhookManager
 from simulator.payloads import JSON_API, inbound_document
@@ -72,7 +72,7 @@ TWILIO_ACCOUNT = "AC" + "0" * 32
 class NoReplies:
     """Keyword replies are not part of this benchmark (its texts are no keywords)."""
 
-    async def async_send(self, *, to: list[str], body: str, from_number: str | None) -> None:
+    async def async_send(self, *, to: list[str], body: str, from_did: str | None) -> None:
         """Send nothing."""
 
 
@@ -294,7 +294,7 @@ async def measure(messages: int = 2000, concurrency: int = 8, rounds: int = 12) 
         await WebhookManager(
             hass,
             fake_entry,
-            inbound=InboundPipeline(
+            inbound=InboundRouter(
                 hass,
                 fake_entry,
                 downloader=None,
