@@ -13,7 +13,9 @@ entry's entities. The same Home Assistant also serves, as baselines:
     python benchmarks/inbound.py [--messages 2000] [--concurrency 8] [--rounds 12]
 
 Latency is POST sent -> event observed on the bus. The client runs in the same process
-(and event loop) as Home Assistant. Goal: Flowroute / no-op throughput >= 0.9.
+(and event loop) as Home Assistant. No goal against the no-op: one state write of the
+event entity per text is the contract (the old goal of 0.9 is retired); the figures must
+not get worse from one change to the next.
 """
 
 from __future__ import annotations
@@ -207,7 +209,7 @@ class InboundResult:
         """Return the rows: the entry against the no-op and twilio hooks, then the pipeline."""
         fr = self.flowroute
         rows: list[Row] = []
-        for name, base, goal in (("no-op", self.noop, ">= 0.90"), ("twilio", self.twilio, "-")):
+        for name, base, goal in (("no-op", self.noop, "-"), ("twilio", self.twilio, "-")):
             rows.append(
                 Row(
                     f"inbound throughput, Flowroute entry vs {name} webhook",
