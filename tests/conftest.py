@@ -20,6 +20,7 @@ from custom_components.flowroute.const import (
     CONF_MMS_RATE,
     CONF_NUMBER,
     CONF_NUMBERS,
+    CONF_RECORD_BODIES,
     CONF_RETRY_HORIZON,
     CONF_SECRET_KEY,
     CONF_SMS_RATE,
@@ -120,6 +121,19 @@ def config_entry(
 async def loaded(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
     """The simulator's account (with the module's contacts), loaded."""
     config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    return config_entry
+
+
+@pytest.fixture
+async def loaded_with_bodies(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The simulator's account, loaded with the user's consent to keep message bodies."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, CONF_RECORD_BODIES: True}
+    )
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.LOADED

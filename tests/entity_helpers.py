@@ -13,7 +13,7 @@ from homeassistant.helpers.dispatcher import DATA_DISPATCHER, async_dispatcher_s
 from homeassistant.helpers.entity import Entity
 
 from custom_components.flowroute.api import DeliveryState
-from custom_components.flowroute.const import CONF_RECORD_BODIES, DOMAIN
+from custom_components.flowroute.const import DOMAIN
 from custom_components.flowroute.messages import ReceiptUpdate, ReceivedMessage, SentNotice
 
 from .conftest import DID_1
@@ -51,15 +51,6 @@ async def load(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     return entry
-
-
-async def load_with_bodies(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    """Load the entry with the user's consent to keep message bodies."""
-    entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_RECORD_BODIES: True}
-    )
-    return await load(hass, entry)
 
 
 def entity_id(hass: HomeAssistant, did: str, key: str) -> str:

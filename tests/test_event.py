@@ -27,7 +27,6 @@ from .entity_helpers import (
     HANDSET,
     dispatch,
     entity_listeners,
-    load_with_bodies,
     message,
     only_platform,
     state,
@@ -44,12 +43,6 @@ async def events_only(hass: HomeAssistant) -> AsyncIterator[None]:
     """Set up the event platform alone."""
     async with only_platform(hass, Platform.EVENT):
         yield
-
-
-@pytest.fixture
-async def loaded_with_bodies(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The same account, with the user's consent to keep message bodies."""
-    return await load_with_bodies(hass, config_entry)
 
 
 async def test_event_entities(

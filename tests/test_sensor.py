@@ -35,7 +35,6 @@ from .entity_helpers import (
     WHEN,
     dispatch,
     load,
-    load_with_bodies,
     message,
     notice,
     only_platform,
@@ -54,12 +53,6 @@ async def sensors_only(hass: HomeAssistant) -> AsyncIterator[None]:
     """Set up the sensor platform alone."""
     async with only_platform(hass, Platform.SENSOR):
         yield
-
-
-@pytest.fixture
-async def loaded_with_bodies(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The same account, with the user's consent to keep message bodies."""
-    return await load_with_bodies(hass, config_entry)
 
 
 async def test_sensors(

@@ -204,17 +204,12 @@ class ReceiptTracker:
             return None
         self._save_soon()
 
-        update = ReceiptUpdate(
-            config_entry_id=self._entry.entry_id,
-            message_id=tracked.message_id,
-            to_number=tracked.to_number,
-            from_number=tracked.from_number,
-            level=receipt.level,
-            status=receipt.status,
-            status_code=receipt.status_code,
-            status_description=receipt.status_description,
+        update = self._update(
+            receipt,
+            tracked.message_id,
+            tracked.to_number,
+            tracked.from_number,
             state=tracked.state,
-            timestamp=receipt.timestamp or dt_util.utcnow(),
             changed=tracked.state is not previous,
         )
         if tracked.state in _TERMINAL:
@@ -243,21 +238,41 @@ class ReceiptTracker:
         ):
             return None
         held.append(receipt)
-        update = ReceiptUpdate(
-            config_entry_id=self._entry.entry_id,
-            message_id=receipt.message_id,
-            to_number=receipt.to_number,
-            from_number=receipt.from_number,
-            level=receipt.level,
-            status=receipt.status,
-            status_code=receipt.status_code,
-            status_description=receipt.status_description,
+        update = self._update(
+            receipt,
+            receipt.message_id,
+            receipt.to_number,
+            receipt.from_number,
             state=next_state(DeliveryState.SENT, receipt),
-            timestamp=receipt.timestamp or dt_util.utcnow(),
             changed=False,
         )
         self._hass.bus.async_fire(EVENT_DELIVERY_RECEIPT, update.as_event_data())
         return update
+
+    def _update(
+        self,
+        receipt: DeliveryReceipt,
+        message_id: str,
+        to_number: str | None,
+        from_number: str | None,
+        *,
+        state: DeliveryState,
+        changed: bool,
+    ) -> ReceiptUpdate:
+        """Return what is published of a receipt, for the message it belongs to."""
+        return ReceiptUpdate(
+            config_entry_id=self._entry.entry_id,
+            message_id=message_id,
+            to_number=to_number,
+            from_number=from_number,
+            level=receipt.level,
+            status=receipt.status,
+            status_code=receipt.status_code,
+            status_description=receipt.status_description,
+            state=state,
+            timestamp=receipt.timestamp or dt_util.utcnow(),
+            changed=changed,
+        )
 
     @staticmethod
     def _apply(tracked: _Tracked, receipt: DeliveryReceipt) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
@@ -168,18 +168,25 @@ def _issue_id(kind: str, entry_id: str) -> str:
 
 
 @callback
+def _async_raise_or_clear(
+    hass: HomeAssistant, issue_id: str, *, raised: bool, **issue: Any
+) -> None:
+    """Raise the issue while its cause holds, delete it once it does not."""
+    if raised:
+        ir.async_create_issue(hass, DOMAIN, issue_id, **issue)
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+@callback
 def async_opt_out_list_unreadable(
     hass: HomeAssistant, entry: FlowrouteConfigEntry, *, reason: str | None, path: str = ""
 ) -> None:
     """Raise the fixable issue of an opt-out list that cannot be read; None clears it."""
-    issue_id = _issue_id(OPT_OUTS_UNREADABLE, entry.entry_id)
-    if reason is None:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
+    _async_raise_or_clear(
         hass,
-        DOMAIN,
-        issue_id,
+        _issue_id(OPT_OUTS_UNREADABLE, entry.entry_id),
+        raised=reason is not None,
         is_fixable=True,
         severity=ir.IssueSeverity.ERROR,
         translation_key=OPT_OUTS_UNREADABLE,
@@ -193,14 +200,10 @@ def async_opt_out_save_failed(
     hass: HomeAssistant, entry: FlowrouteConfigEntry, *, error: str | None
 ) -> None:
     """Raise the issue of an opt-out list whose saves fail; None (a save worked) clears it."""
-    issue_id = _issue_id(OPT_OUTS_NOT_SAVED, entry.entry_id)
-    if error is None:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
+    _async_raise_or_clear(
         hass,
-        DOMAIN,
-        issue_id,
+        _issue_id(OPT_OUTS_NOT_SAVED, entry.entry_id),
+        raised=error is not None,
         is_fixable=False,
         severity=ir.IssueSeverity.ERROR,
         translation_key=OPT_OUTS_NOT_SAVED,
