@@ -14,7 +14,12 @@ from homeassistant.helpers.entity import Entity
 
 from custom_components.flowroute.api import DeliveryState
 from custom_components.flowroute.const import DOMAIN
-from custom_components.flowroute.messages import ReceiptUpdate, ReceivedMessage, SentNotice
+from custom_components.flowroute.messages import (
+    ReceiptUpdate,
+    ReceivedMedia,
+    ReceivedMessage,
+    SentNotice,
+)
 
 from .conftest import DID_1
 
@@ -137,3 +142,21 @@ def entity_listeners(hass: HomeAssistant, signal: str) -> list[Entity]:
         for target in hass.data.get(DATA_DISPATCHER, {}).get(signal, ())
     ]
     return [owner for owner in owners if isinstance(owner, Entity)]
+
+
+def two_pictures() -> tuple[ReceivedMedia, ReceivedMedia]:
+    """The media of an MMS as the router publishes them (not downloaded)."""
+    return (
+        ReceivedMedia(
+            url="https://mms.flowroute.com/a.jpg",
+            mime_type="image/jpeg",
+            file_name="a.jpg",
+            file_size=1234,
+        ),
+        ReceivedMedia(
+            url="https://mms.flowroute.com/b.png",
+            mime_type="image/png",
+            file_name="b.png",
+            file_size=99,
+        ),
+    )

@@ -19,7 +19,7 @@ from custom_components.flowroute.const import (
     SIGNAL_MESSAGE_RECEIVED,
     SIGNAL_OPT_OUT,
 )
-from custom_components.flowroute.messages import Keyword, ReceivedMedia
+from custom_components.flowroute.messages import Keyword
 from custom_components.flowroute.opt_out import OptOutReason
 
 from .conftest import DID_1, DID_2
@@ -30,6 +30,7 @@ from .entity_helpers import (
     message,
     only_platform,
     state,
+    two_pictures,
 )
 
 if TYPE_CHECKING:
@@ -99,20 +100,7 @@ async def test_text_received_without_the_body(hass: HomeAssistant, loaded: MockC
 async def test_mms_with_bodies_allowed(
     hass: HomeAssistant, loaded_with_bodies: MockConfigEntry
 ) -> None:
-    media = (
-        ReceivedMedia(
-            url="https://mms.flowroute.com/a.jpg",
-            mime_type="image/jpeg",
-            file_name="a.jpg",
-            file_size=1234,
-        ),
-        ReceivedMedia(
-            url="https://mms.flowroute.com/b.png",
-            mime_type="image/png",
-            file_name="b.png",
-            file_size=99,
-        ),
-    )
+    media = two_pictures()
     dispatch(
         hass,
         loaded_with_bodies,

@@ -25,7 +25,7 @@ from custom_components.flowroute.const import (
     SIGNAL_SEND_FAILED,
     SIGNAL_SENT,
 )
-from custom_components.flowroute.messages import Keyword, ReceivedMedia
+from custom_components.flowroute.messages import Keyword
 from custom_components.flowroute.opt_out import OptOutReason
 from custom_components.flowroute.sensor import MAX_LISTED_NUMBERS
 
@@ -40,6 +40,7 @@ from .entity_helpers import (
     only_platform,
     receipt,
     state,
+    two_pictures,
 )
 
 if TYPE_CHECKING:
@@ -87,20 +88,7 @@ async def test_text_received_without_the_body(hass: HomeAssistant, loaded: MockC
 async def test_mms_with_bodies_allowed(
     hass: HomeAssistant, loaded_with_bodies: MockConfigEntry
 ) -> None:
-    media = (
-        ReceivedMedia(
-            url="https://mms.flowroute.com/a.jpg",
-            mime_type="image/jpeg",
-            file_name="a.jpg",
-            file_size=1234,
-        ),
-        ReceivedMedia(
-            url="https://mms.flowroute.com/b.png",
-            mime_type="image/png",
-            file_name="b.png",
-            file_size=99,
-        ),
-    )
+    media = two_pictures()
     dispatch(
         hass,
         loaded_with_bodies,

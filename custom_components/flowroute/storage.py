@@ -11,7 +11,7 @@ EntryStore makes failed writes seen, FailClosedStore also refuses what it cannot
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -113,7 +113,7 @@ class FailClosedStore[T: (Mapping[str, Any] | Sequence[Any])](EntryStore[T]):
         return await self._async_unwrap(envelope)
 
     async def _async_unwrap(self, envelope: Any) -> Any:
-        """Return the data of an envelope Store wrote, migrated to this version."""
+        """Return the data of an envelope Store wrote at this (major) version."""
         if not isinstance(envelope, dict) or "data" not in envelope:
             raise StoreReadError(self.key, "it is not a Home Assistant storage file")
         version = envelope.get("version")
@@ -126,17 +126,10 @@ class FailClosedStore[T: (Mapping[str, Any] | Sequence[Any])](EntryStore[T]):
                 f"it was written by a newer version of the integration (storage version"
                 f" {version}, this one reads {self.version})",
             )
-        if (version, minor_version) == (self.version, self.minor_version):
-            return envelope["data"]
-        migrate: Callable[[int, int, Any], Awaitable[Any]] = self._async_migrate_func
-        try:
-            return await migrate(version, minor_version, envelope["data"])
-        except NotImplementedError:
-            if version != self.version:
-                raise StoreReadError(
-                    self.key, f"storage version {version} cannot be migrated"
-                ) from None
-            return envelope["data"]  # a newer minor version stays readable
+        if version < self.version:
+            # Every version so far is this one: an older one is not a file we wrote.
+            raise StoreReadError(self.key, f"storage version {version} is not one it wrote")
+        return envelope["data"]  # any minor version of this one stays readable
 
     async def async_move_aside(self) -> str | None:
         """Rename the file to `<path>.unreadable.<time>` (kept); return the new path."""
