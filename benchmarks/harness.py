@@ -130,6 +130,7 @@ class FakeEntry:
     title: str = "Flowroute benchmark"
     data: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    subentries: dict[str, Any] = field(default_factory=dict)
     on_unload: list[Callable[[], Any]] = field(default_factory=list)
 
     def async_on_unload(self, func: Callable[[], Any]) -> None:

@@ -43,10 +43,12 @@ from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import Event, HomeAssistant, callback
 
+from custom_components.flowroute.assist import AssistRelay
 from custom_components.flowroute.const import CONF_NUMBERS, EVENT_MESSAGE_RECEIVED
 from custom_components.flowroute.dedup import RecentIds
 from custom_components.flowroute.inbound import InboundRouter
 from custom_components.flowroute.opt_out import OptOutList
+from custom_components.flowroute.questions import QuestionBoard
 from custom_components.flowroute.webhook import WebhookManager
 from simulator.payloads import JSON_API, inbound_document
 from simulator.state import Direction, MessageRecord
@@ -293,6 +295,7 @@ async def measure(messages: int = 2000, concurrency: int = 8, rounds: int = 12) 
             entry_id="pipeline", data={CONF_NUMBERS: [did], CONF_WEBHOOK_ID: "pipeline"}
         )
         fake_entry: Any = fake
+        opt_outs = OptOutList(hass, fake_entry)
         await WebhookManager(
             hass,
             fake_entry,
@@ -300,8 +303,10 @@ async def measure(messages: int = 2000, concurrency: int = 8, rounds: int = 12) 
                 hass,
                 fake_entry,
                 downloader=None,
-                opt_outs=OptOutList(hass, fake_entry),
+                opt_outs=opt_outs,
                 replies=NoReplies(),
+                questions=QuestionBoard(hass),
+                assist=AssistRelay(hass, fake_entry, sender=NoReplies(), opt_outs=opt_outs),
             ),
             receipts=NoReceipts(),
             recent=RecentIds(hass, fake.entry_id),

@@ -27,6 +27,7 @@ from custom_components.flowroute.config_flow import (
 )
 from custom_components.flowroute.const import (
     CONF_ACCESS_KEY,
+    CONF_ALLOW_ASSIST,
     CONF_BASE_URL,
     CONF_DEFAULT_FROM,
     CONF_MMS_RATE,
@@ -37,6 +38,7 @@ from custom_components.flowroute.const import (
     CONF_SECRET_KEY,
     CONF_SMS_RATE,
     DOMAIN,
+    SECTION_ASSIST,
     SUBENTRY_CONTACT,
 )
 from simulator.faults import Fault, FaultKind, FaultTarget
@@ -57,7 +59,7 @@ DID_3 = "12065550177"  # on the simulator's account, not enabled for messaging
 CONTACT = "12065550100"
 OTHER_ACCESS_KEY = "87654321"
 OTHER_SECRET_KEY = "other-secret-key"
-# The receiving options every entry starts with.
+# The receiving (and Assist) options every entry starts with.
 RECEIVING_DEFAULTS = {
     key: config_flow.DEFAULT_OPTIONS[key]
     for key in (
@@ -71,6 +73,8 @@ RECEIVING_DEFAULTS = {
         "keyword_reply_cooldown_minutes",
         "keyword_replies_international",
         "flowroute_addresses_only",
+        "assist_conversation_minutes",
+        "assist_texts_per_10_minutes",
     )
 }
 
@@ -686,6 +690,10 @@ async def test_options_out_of_range(hass: HomeAssistant, config_entry: MockConfi
         ("media_retention_days", 3651),
         ("keyword_reply_cooldown_minutes", -1),
         ("keyword_reply_cooldown_minutes", 10_081),
+        ("assist_conversation_minutes", 0),
+        ("assist_conversation_minutes", 1441),
+        ("assist_texts_per_10_minutes", 0),
+        ("assist_texts_per_10_minutes", 101),
     ]:
         with pytest.raises(vol.Invalid):
             schema({**base, key: value})
@@ -779,6 +787,7 @@ async def test_add_contact(hass: HomeAssistant, entry_with_contacts: MockConfigE
         CONF_NAME: "Carol",
         CONF_NUMBER: "not a number",
         CONF_PREFERRED_DID: DID_2,
+        SECTION_ASSIST: {CONF_ALLOW_ASSIST: False},
     }
 
     result = await configure_contact(
@@ -792,6 +801,7 @@ async def test_add_contact(hass: HomeAssistant, entry_with_contacts: MockConfigE
         CONF_NAME: "Carol",
         CONF_NUMBER: "12065550102",
         CONF_PREFERRED_DID: DID_2,
+        CONF_ALLOW_ASSIST: False,
     }
 
 
@@ -807,6 +817,7 @@ async def test_add_contact_without_preferred_did(
     assert dict(entry.subentries[subentry_id(entry, "Dan")].data) == {
         CONF_NAME: "Dan",
         CONF_NUMBER: "442079460958",
+        CONF_ALLOW_ASSIST: False,
     }
 
 
@@ -845,7 +856,11 @@ async def test_reconfigure_contact(
     assert result["reason"] == "reconfigure_successful"
     alice = entry.subentries[alice_id]
     assert alice.title == "Alice Smith"
-    assert dict(alice.data) == {CONF_NAME: "Alice Smith", CONF_NUMBER: CONTACT}
+    assert dict(alice.data) == {
+        CONF_NAME: "Alice Smith",
+        CONF_NUMBER: CONTACT,
+        CONF_ALLOW_ASSIST: False,
+    }
 
     result = await start_contact_reconfigure(hass, entry, "Alice Smith")
     result = await configure_contact(

@@ -19,6 +19,7 @@ from custom_components.flowroute import logbook
 from custom_components.flowroute.const import (
     CONF_RECORD_BODIES,
     DOMAIN,
+    EVENT_ASSIST_EXCHANGE,
     EVENT_DELIVERY_RECEIPT,
     EVENT_MESSAGE_RECEIVED,
     EVENT_OPT_OUT_CHANGED,
@@ -78,7 +79,12 @@ def _describers(hass: HomeAssistant) -> dict[str, Any]:
         found[event_type] = describe_callback
 
     logbook.async_describe_events(hass, describe)
-    assert set(found) == {EVENT_MESSAGE_RECEIVED, EVENT_DELIVERY_RECEIPT, EVENT_OPT_OUT_CHANGED}
+    assert set(found) == {
+        EVENT_MESSAGE_RECEIVED,
+        EVENT_ASSIST_EXCHANGE,
+        EVENT_DELIVERY_RECEIPT,
+        EVENT_OPT_OUT_CHANGED,
+    }
     return found
 
 

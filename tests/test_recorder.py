@@ -15,7 +15,12 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from sqlalchemy import text
 
-from custom_components.flowroute.const import CONF_RECORD_BODIES, EVENT_MESSAGE_RECEIVED
+from custom_components.flowroute.const import (
+    CONF_RECORD_BODIES,
+    EVENT_ASSIST_EXCHANGE,
+    EVENT_MESSAGE_RECEIVED,
+)
+from custom_components.flowroute.inbound import BODY_EVENTS
 from simulator.testing import RunningSimulator
 
 from .conftest import DID_1
@@ -77,10 +82,11 @@ async def test_bodies_are_not_recorded_by_default(
     # The entities still recorded the text's arrival, without its words.
     assert "+1 206 555 0100" in recorded
 
-    # Unloaded, the exclusion goes with the entry.
-    assert EVENT_MESSAGE_RECEIVED in get_instance(hass).exclude_event_types
+    # Both events with words people texted are kept out; unloaded, the exclusion goes.
+    assert BODY_EVENTS == (EVENT_MESSAGE_RECEIVED, EVENT_ASSIST_EXCHANGE)
+    assert set(BODY_EVENTS) <= get_instance(hass).exclude_event_types
     await hass.config_entries.async_unload(listening.entry_id)
-    assert EVENT_MESSAGE_RECEIVED not in get_instance(hass).exclude_event_types
+    assert not set(BODY_EVENTS) & get_instance(hass).exclude_event_types
 
 
 async def test_bodies_are_recorded_when_the_user_opted_in(
@@ -106,5 +112,8 @@ async def test_an_exclusion_the_user_configured_is_left_alone(
     get_instance(hass).exclude_event_types.add(EVENT_MESSAGE_RECEIVED)
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
+    assert set(BODY_EVENTS) <= get_instance(hass).exclude_event_types
     await hass.config_entries.async_unload(config_entry.entry_id)
+    # The user's own exclusion stays; the one the integration added goes.
     assert EVENT_MESSAGE_RECEIVED in get_instance(hass).exclude_event_types
+    assert EVENT_ASSIST_EXCHANGE not in get_instance(hass).exclude_event_types

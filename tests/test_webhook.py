@@ -112,6 +112,7 @@ async def test_sms_fires_the_event_and_the_signal(
         "media": [],
         "timestamp": "2026-11-02T18:22:41.520000+00:00",
         "keyword": None,
+        "handled_by": None,
         "config_entry_id": wired.entry.entry_id,
     }
     [signal] = wired.signals

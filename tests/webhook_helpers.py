@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.flowroute.assist import AssistRelay
 from custom_components.flowroute.const import (
     CONF_DOWNLOAD_MEDIA,
     CONF_NUMBERS,
@@ -26,6 +27,7 @@ from custom_components.flowroute.dedup import RecentIds
 from custom_components.flowroute.inbound import InboundRouter
 from custom_components.flowroute.messages import ReceivedMedia, ReceivedMessage, remote_media
 from custom_components.flowroute.opt_out import OptOutList
+from custom_components.flowroute.questions import QuestionBoard
 from custom_components.flowroute.webhook import WebhookManager
 
 from .conftest import DID_1, DID_2
@@ -134,6 +136,8 @@ async def wire(
             downloader=downloader if entry.options.get(CONF_DOWNLOAD_MEDIA, True) else None,
             opt_outs=opt_outs,
             replies=replies,
+            questions=QuestionBoard(hass),
+            assist=AssistRelay(hass, entry, sender=replies, opt_outs=opt_outs),
             account_numbers=account_numbers,
         ),
         receipts=receipts,

@@ -29,6 +29,7 @@ from .const import CONF_ACCESS_KEY, CONF_BASE_URL, CONF_NUMBERS, CONF_SECRET_KEY
 from .data import async_build_runtime_data
 from .inbound_media import async_register_view
 from .outbound_media import async_setup_media
+from .questions import async_setup_questions
 from .repairs import async_opt_out_save_failed, async_watch_external_url
 from .services import async_setup_services
 from .storage import async_remove_entry_stores
@@ -45,6 +46,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, the media views and the legacy notify service once."""
+    async_setup_questions(hass)
     async_setup_services(hass)
     await async_setup_media(hass)
     async_register_view(hass)

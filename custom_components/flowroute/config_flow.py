@@ -22,6 +22,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    AssistPipelineSelector,
     BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
@@ -52,6 +53,12 @@ from .api import (
 )
 from .const import (
     CONF_ACCESS_KEY,
+    CONF_ALLOW_ASSIST,
+    CONF_ASSIST_CONVERSATION_MINUTES,
+    CONF_ASSIST_PASSPHRASE,
+    CONF_ASSIST_PIPELINE,
+    CONF_ASSIST_RATE_LIMIT,
+    CONF_ASSIST_USER,
     CONF_BASE_URL,
     CONF_DEFAULT_FROM,
     CONF_DOWNLOAD_MEDIA,
@@ -71,6 +78,8 @@ from .const import (
     CONF_SECRET_KEY,
     CONF_SMS_RATE,
     CONF_START_REPLY,
+    DEFAULT_ASSIST_CONVERSATION_MINUTES,
+    DEFAULT_ASSIST_RATE_LIMIT,
     DEFAULT_HELP_REPLY,
     DEFAULT_MEDIA_MAX_DAY_MB,
     DEFAULT_MEDIA_MAX_ITEM_MB,
@@ -81,6 +90,7 @@ from .const import (
     DEFAULT_SMS_RATE,
     DOMAIN,
     LOGGER,
+    SECTION_ASSIST,
     SUBENTRY_CONTACT,
 )
 from .webhook import async_external_webhook_url
@@ -114,6 +124,8 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     CONF_REPLY_COOLDOWN: DEFAULT_REPLY_COOLDOWN_MINUTES,
     CONF_REPLY_INTERNATIONAL: False,
     CONF_FLOWROUTE_ADDRESSES_ONLY: False,
+    CONF_ASSIST_CONVERSATION_MINUTES: DEFAULT_ASSIST_CONVERSATION_MINUTES,
+    CONF_ASSIST_RATE_LIMIT: DEFAULT_ASSIST_RATE_LIMIT,
 }
 # Replies to keywords: empty means no reply; a text cleared in the form is sent as absent.
 REPLY_OPTIONS = (CONF_HELP_REPLY, CONF_START_REPLY)
@@ -124,6 +136,10 @@ MAX_MEDIA_ITEM_MB = 100
 MAX_MEDIA_DAY_MB = 10_000
 MAX_MEDIA_RETENTION_DAYS = 3650
 MAX_REPLY_COOLDOWN_MINUTES = 10_080  # a week
+MAX_ASSIST_CONVERSATION_MINUTES = 1440  # a day
+MAX_ASSIST_RATE_LIMIT = 100
+# A contact's Assist settings, in the form's "Assist" section; stored flat in its data.
+ASSIST_KEYS = (CONF_ALLOW_ASSIST, CONF_ASSIST_USER, CONF_ASSIST_PIPELINE, CONF_ASSIST_PASSPHRASE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -468,16 +484,18 @@ class ContactSubentryFlow(ConfigSubentryFlow):
         user_input: dict[str, Any] | None,
         contact: ConfigSubentry | None,
     ) -> SubentryFlowResult:
-        """Show the contact form; store the contact once its number is valid and new."""
+        """Show the contact form; store the contact once it is valid and its number new."""
         entry = self._get_entry()
+        users = await _assist_user_options(self.hass)
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
+            data = _flatten_contact(user_input)
             try:
-                number = normalize_number(user_input[CONF_NUMBER])
+                number = normalize_number(data[CONF_NUMBER])
             except InvalidPhoneNumberError:
                 errors[CONF_NUMBER] = "invalid_number"
-                placeholders[CONF_NUMBER] = user_input[CONF_NUMBER]
+                placeholders[CONF_NUMBER] = data[CONF_NUMBER]
             else:
                 if any(
                     other.subentry_type == SUBENTRY_CONTACT and other.unique_id == number
@@ -485,7 +503,10 @@ class ContactSubentryFlow(ConfigSubentryFlow):
                     if other is not contact
                 ):
                     return self.async_abort(reason="already_configured")
-                data = {**user_input, CONF_NUMBER: number}
+                data[CONF_NUMBER] = number
+            if data[CONF_ALLOW_ASSIST] and CONF_ASSIST_USER not in data:
+                errors[SECTION_ASSIST] = "assist_user_required"
+            if not errors:
                 if contact is None:
                     return self.async_create_entry(
                         title=data[CONF_NAME], data=data, unique_id=number
@@ -494,15 +515,52 @@ class ContactSubentryFlow(ConfigSubentryFlow):
                     entry, contact, title=data[CONF_NAME], data=data, unique_id=number
                 )
         if user_input is None and contact is not None:
-            user_input = {**contact.data, CONF_NUMBER: format_number(contact.data[CONF_NUMBER])}
+            user_input = _nest_contact(contact.data)
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
-                _contact_schema(entry.data[CONF_NUMBERS]), user_input
+                _contact_schema(entry.data[CONF_NUMBERS], users), user_input
             ),
             errors=errors,
             description_placeholders=placeholders,
         )
+
+
+def _flatten_contact(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the contact's data: the Assist section's fields beside the others.
+
+    An empty passphrase or a cleared user or pipeline is left out.
+    """
+    data = {key: value for key, value in user_input.items() if key != SECTION_ASSIST}
+    assist = user_input.get(SECTION_ASSIST, {})
+    data[CONF_ALLOW_ASSIST] = bool(assist.get(CONF_ALLOW_ASSIST, False))
+    for key in (CONF_ASSIST_USER, CONF_ASSIST_PIPELINE, CONF_ASSIST_PASSPHRASE):
+        if value := str(assist.get(key) or "").strip():
+            data[key] = value
+    return data
+
+
+def _nest_contact(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a stored contact as the form shows it (its number formatted)."""
+    form = {key: value for key, value in data.items() if key not in ASSIST_KEYS}
+    form[CONF_NUMBER] = format_number(data[CONF_NUMBER])
+    form[SECTION_ASSIST] = {
+        key: data[key] for key in ASSIST_KEYS if data.get(key) not in (None, "")
+    }
+    return form
+
+
+async def _assist_user_options(hass: HomeAssistant) -> list[SelectOptionDict]:
+    """Return who may be a contact's Assist user: active people, not system users."""
+    users = [
+        user
+        for user in await hass.auth.async_get_users()
+        if user.is_active and not user.system_generated
+    ]
+    return [
+        SelectOptionDict(value=user.id, label=user.name or user.id)
+        for user in sorted(users, key=lambda user: (user.name or "").casefold())
+    ]
 
 
 class _InvalidNumberError(ValueError):
@@ -612,6 +670,12 @@ def _options_schema(numbers: list[str]) -> vol.Schema:
             ),
             vol.Required(CONF_REPLY_INTERNATIONAL): BooleanSelector(),
             vol.Required(CONF_FLOWROUTE_ADDRESSES_ONLY): BooleanSelector(),
+            vol.Required(CONF_ASSIST_CONVERSATION_MINUTES): _whole_number_selector(
+                1, MAX_ASSIST_CONVERSATION_MINUTES, "min"
+            ),
+            vol.Required(CONF_ASSIST_RATE_LIMIT): _whole_number_selector(
+                1, MAX_ASSIST_RATE_LIMIT, "texts"
+            ),
         }
     )
 
@@ -653,7 +717,8 @@ def _rate_selector() -> NumberSelector:
     )
 
 
-def _contact_schema(numbers: list[str]) -> vol.Schema:
+def _contact_schema(numbers: list[str], users: list[SelectOptionDict]) -> vol.Schema:
+    """Return a contact's form; whether they may talk to Assist (as whom) folded away."""
     return vol.Schema(
         {
             vol.Required(CONF_NAME): TextSelector(),
@@ -661,6 +726,19 @@ def _contact_schema(numbers: list[str]) -> vol.Schema:
                 TextSelectorConfig(type=TextSelectorType.TEL, autocomplete="tel")
             ),
             vol.Optional(CONF_PREFERRED_DID): _did_selector(_did_options(numbers)),
+            vol.Required(SECTION_ASSIST, default=dict): section(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_ALLOW_ASSIST, default=False): BooleanSelector(),
+                        vol.Optional(CONF_ASSIST_USER): SelectSelector(
+                            SelectSelectorConfig(options=users, mode=SelectSelectorMode.DROPDOWN)
+                        ),
+                        vol.Optional(CONF_ASSIST_PIPELINE): AssistPipelineSelector(),
+                        vol.Optional(CONF_ASSIST_PASSPHRASE): _secret_selector(),
+                    }
+                ),
+                {"collapsed": True},
+            ),
         }
     )
 

@@ -30,12 +30,21 @@ DEFAULT_RETRY_HORIZON_HOURS: Final = 24
 SUBENTRY_CONTACT: Final = "contact"
 CONF_NUMBER: Final = "number"
 CONF_PREFERRED_DID: Final = "preferred_did"
+# A contact's Assist settings (off unless allowed): whose permissions apply, which
+# pipeline's agent and language answer (None: the preferred one), and the passphrase
+# that must begin each text (None: no passphrase).
+SECTION_ASSIST: Final = "assist"
+CONF_ALLOW_ASSIST: Final = "allow_assist"
+CONF_ASSIST_USER: Final = "user_id"
+CONF_ASSIST_PIPELINE: Final = "pipeline_id"
+CONF_ASSIST_PASSPHRASE: Final = "passphrase"
 
 # Events (public contract, documented in the README)
 EVENT_SEND_FAILED: Final = "flowroute_send_failed"
 EVENT_MESSAGE_RECEIVED: Final = "flowroute_message_received"
 EVENT_DELIVERY_RECEIPT: Final = "flowroute_delivery_receipt"
 EVENT_OPT_OUT_CHANGED: Final = "flowroute_opt_out_changed"
+EVENT_ASSIST_EXCHANGE: Final = "flowroute_assist_exchange"
 
 # Dispatcher signals, one per number (format with entry_id and did): what the webhook, the
 # outbox and the opt-out list publish to that number's entities. Per number, so that a
@@ -74,6 +83,13 @@ DEFAULT_REPLY_COOLDOWN_MINUTES: Final = 60
 DEFAULT_HELP_REPLY: Final = (
     "Automated texts from this Home Assistant. Reply STOP to stop them, START to resume."
 )
+
+# Assist options: how long a contact's conversation keeps its context between texts, and
+# how many texts one sender may send Assist per ten minutes (then one polite reply).
+CONF_ASSIST_CONVERSATION_MINUTES: Final = "assist_conversation_minutes"
+CONF_ASSIST_RATE_LIMIT: Final = "assist_texts_per_10_minutes"
+DEFAULT_ASSIST_CONVERSATION_MINUTES: Final = 30
+DEFAULT_ASSIST_RATE_LIMIT: Final = 10
 
 # Entry data written once a Nabu Casa cloudhook exists
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"

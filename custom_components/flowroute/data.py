@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
+from .assist import AssistRelay
 from .const import (
     CONF_DOWNLOAD_MEDIA,
     CONF_MMS_RATE,
@@ -30,6 +31,7 @@ from .opt_out import OptOutList
 from .outbound_media import DATA_MEDIA_HOST, MediaHost
 from .outbox import Outbox
 from .outcomes import SendOutcomes
+from .questions import DATA_QUESTIONS
 from .receipts import ReceiptTracker
 from .repairs import SendFailureTracker
 from .sending import Sender
@@ -57,6 +59,7 @@ class FlowrouteData:
     sender: Sender
     media_host: MediaHost
     downloader: MediaDownloader  # the router is given it only while downloads are on
+    assist: AssistRelay
     router: InboundRouter
     webhook: WebhookManager
 
@@ -102,12 +105,15 @@ async def async_build_runtime_data(
     )
     # Built either way: it also deletes old pictures (retention), downloads or not.
     downloader = await MediaDownloader.async_create(hass, entry)
+    assist = AssistRelay(hass, entry, sender=sender, opt_outs=opt_outs)
     router = InboundRouter(
         hass,
         entry,
         downloader=downloader if options.get(CONF_DOWNLOAD_MEDIA, True) else None,
         opt_outs=opt_outs,
         replies=sender,
+        questions=hass.data[DATA_QUESTIONS],
+        assist=assist,
         account_numbers=account_numbers,
     )
     return FlowrouteData(
@@ -121,6 +127,7 @@ async def async_build_runtime_data(
         sender=sender,
         media_host=media_host,
         downloader=downloader,
+        assist=assist,
         router=router,
         webhook=WebhookManager(hass, entry, inbound=router, receipts=receipts),
     )

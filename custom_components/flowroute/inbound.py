@@ -1,9 +1,11 @@
 """The inbound router: the one place where a parsed text is routed, then published.
 
 Every text to one of the entry's numbers goes through the routing steps in order, and
-the first step that handles it ends the routing: keywords (STOP, START, HELP) now; the
-answer to a pending question and Assist come after it. Adding a route is adding one step
-to `InboundRouter._steps`. Whatever the route, every text is then published once: the
+the first step that handles it ends the routing: keywords (STOP, START, HELP: STOP
+always wins), then the answer to a question `flowroute.ask` is waiting for
+(questions.py), then Assist for an allowed contact (assist.py), then nothing more.
+Adding a route is adding one step to `InboundRouter._steps`. Whatever the route, every
+text is then published once, with the step that handled it (`handled_by`): the
 `flowroute_message_received` event and the number's dispatcher signal.
 
 A text is published at once, inside the webhook request. An MMS with media is published
@@ -12,9 +14,9 @@ the entry: if unloading the entry cuts the download short, it is published with 
 remote links. A text to another number of the account goes through the keyword step
 only (a STOP is kept for that number) and is not published.
 
-The bus event carries the body (automations need it), and the recorder stores events:
-unless the user opted in to recording bodies, the event type is kept out of the recorder
-while the entry is loaded.
+The bus events carry the body (automations need it), and the recorder stores events:
+unless the user opted in to recording bodies, the message event and the Assist exchange
+event are kept out of the recorder while the entry is loaded.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .const import (
     CONF_START_REPLY,
     DEFAULT_HELP_REPLY,
     DEFAULT_REPLY_COOLDOWN_MINUTES,
+    EVENT_ASSIST_EXCHANGE,
     EVENT_MESSAGE_RECEIVED,
     LOGGER,
     SIGNAL_MESSAGE_RECEIVED,
@@ -47,30 +50,40 @@ from .const import (
 from .keywords import classify_keyword, is_stop_all
 from .messages import Keyword, ReceivedMessage, Route, remote_media
 from .pacing import Cooldown
+from .plain_text import async_house_text
+from .questions import Taken, list_choices
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
     from .api import InboundMessage
+    from .assist import AssistRelay
     from .data import FlowrouteConfigEntry
     from .inbound_media import MediaDownloader
     from .messages import ReceivedMedia
     from .opt_out import OptOutList
+    from .questions import QuestionBoard
 
 # Numbers remembered by the keyword-reply cooldown: a flood of forged HELPs from new
 # numbers fills it (and then gets no reply) instead of growing it.
 MAX_REPLY_COOLDOWN_NUMBERS: Final = 10_000
 
-# The loaded entries that keep the event out of the recorder (the exclusion is global).
+# The events that carry what people texted: kept out of the recorder unless opted in.
+BODY_EVENTS: Final = (EVENT_MESSAGE_RECEIVED, EVENT_ASSIST_EXCHANGE)
+
+# The loaded entries that keep those events out of the recorder (the exclusion is global),
+# and the events the integration excluded (not those the user's configuration excludes).
 _UNRECORDED_BY: HassKey[set[str]] = HassKey("flowroute_unrecorded_by")
+_UNRECORDED: HassKey[set[str]] = HassKey("flowroute_unrecorded")
 
 
 @callback
 def async_keep_bodies_out_of_recorder(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
-    """Exclude the message event from the recorder while the entry is loaded, unless opted in.
+    """Exclude the events with bodies from the recorder while the entry is loaded.
 
-    One entry that did not opt in keeps the event out for every entry: privacy wins.
-    An exclusion the user configured themselves is left alone.
+    Unless the user opted in to keeping bodies. One entry that did not opt in keeps the
+    events out for every entry: privacy wins. An exclusion the user configured
+    themselves is left alone.
     """
     if entry.options.get(CONF_RECORD_BODIES, False) or "recorder" not in hass.config.components:
         return
@@ -80,21 +93,23 @@ def async_keep_bodies_out_of_recorder(hass: HomeAssistant, entry: FlowrouteConfi
     excluded = getattr(get_instance(hass), "exclude_event_types", None)
     if not isinstance(excluded, set):
         LOGGER.warning(
-            "Could not keep %s out of the recorder; exclude it in the recorder's configuration",
-            EVENT_MESSAGE_RECEIVED,
+            "Could not keep %s out of the recorder; exclude them in the recorder's configuration",
+            ", ".join(BODY_EVENTS),
         )
         return
     users = hass.data.setdefault(_UNRECORDED_BY, set())
-    if not users and EVENT_MESSAGE_RECEIVED in excluded:
-        return  # the user's own recorder configuration already excludes it
+    ours = hass.data.setdefault(_UNRECORDED, set())
+    if not users:
+        ours.update(event_type for event_type in BODY_EVENTS if event_type not in excluded)
     users.add(entry.entry_id)
-    excluded.add(EVENT_MESSAGE_RECEIVED)
+    excluded.update(ours)
 
     @callback
     def release() -> None:
         users.discard(entry.entry_id)
         if not users:
-            excluded.discard(EVENT_MESSAGE_RECEIVED)
+            excluded.difference_update(ours)
+            ours.clear()
 
     entry.async_on_unload(release)
 
@@ -125,7 +140,18 @@ class InboundText:
         return self.message.from_number
 
 
-type Step = Callable[[InboundText], Route | None]
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """How a step handled a text: its route, and its body as published when it changed.
+
+    Assist strips the passphrase: it never reaches an event, an entity or the recorder.
+    """
+
+    route: Route
+    body: str | None = None
+
+
+type Step = Callable[[InboundText], Routed | None]
 
 
 class InboundRouter:
@@ -139,6 +165,8 @@ class InboundRouter:
         downloader: MediaDownloader | None,
         opt_outs: OptOutList,
         replies: ReplySender,
+        questions: QuestionBoard,
+        assist: AssistRelay,
         account_numbers: Collection[str] = (),
     ) -> None:
         """Route for `entry`; `downloader` is None when media is not to be downloaded.
@@ -150,7 +178,10 @@ class InboundRouter:
         self._entry = entry
         self._downloader = downloader
         self._opt_outs = opt_outs
+        self._sender = replies
         self._replies = _KeywordReplies(hass, entry, replies)
+        self._questions = questions
+        self._assist = assist
         # The entry's numbers (digits only) and the signal of each number's entities.
         self._signals = {
             did: SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id, did=did)
@@ -158,12 +189,17 @@ class InboundRouter:
         }
         self._account_numbers = frozenset(account_numbers)
         # In order: the first step that handles a text ends its routing.
-        self._steps: tuple[Step, ...] = (self._keyword_step,)
+        self._steps: tuple[Step, ...] = (
+            self._keyword_step,
+            self._question_step,
+            self._assist_step,
+        )
 
     @callback
     def async_start(self) -> None:
         """Start what routing needs while the entry is loaded."""
         async_keep_bodies_out_of_recorder(self._hass, self._entry)
+        self._assist.async_start()
 
     @callback
     def async_handle(self, message: InboundMessage) -> None:
@@ -174,24 +210,22 @@ class InboundRouter:
             LOGGER.debug("Ignoring message %s to a number of no entry", message.message_id)
             return
         text = InboundText(message=message, keyword=classify_keyword(message.body), ours=ours)
-        for step in self._steps:
-            if step(text) is not None:
-                break
+        routed = next(filter(None, (step(text) for step in self._steps)), None)
         if not ours:
             return
         if message.media and self._downloader is not None:
             self._entry.async_create_background_task(
                 self._hass,
-                self._async_download_and_publish(self._downloader, text),
+                self._async_download_and_publish(self._downloader, text, routed),
                 name=f"flowroute inbound media {message.message_id}",
             )
             return
-        self._publish(text, remote_media(message))
+        self._publish(text, routed, remote_media(message))
 
     # The routing steps, in the order of `_steps`
 
     @callback
-    def _keyword_step(self, text: InboundText) -> Route | None:
+    def _keyword_step(self, text: InboundText) -> Routed | None:
         """STOP and START change the opt-out list (opt_out.py); HELP and START get a reply.
 
         No reply to STOP: Flowroute and the carriers already send one. A confirmation
@@ -207,12 +241,51 @@ class InboundRouter:
                 self._replies.async_help(text.did, text.number)
             elif lifted:
                 self._replies.async_start(text.did, text.number)
-        return Route.KEYWORD
+        if text.keyword is Keyword.START and not lifted:
+            # Nobody to opt back in: "yes" is an everyday answer (to a question, to Assist).
+            return None
+        return Routed(Route.KEYWORD)
+
+    @callback
+    def _question_step(self, text: InboundText) -> Routed | None:
+        """Answer the question `flowroute.ask` waits on with the next text from that number.
+
+        A reply that means none of the accepted answers gets one re-prompt; after that
+        the wait goes on. Either way the text is the question's, never Assist's.
+        """
+        if not text.ours:
+            return None
+        taken = self._questions.async_take(self._entry.entry_id, text.message)
+        if taken is None:
+            return None
+        outcome, question = taken
+        if outcome is Taken.REPROMPT:
+            self._entry.async_create_background_task(
+                self._hass,
+                self._async_reprompt(text, list_choices(question.choices)),
+                name="flowroute question re-prompt",
+            )
+        return Routed(Route.QUESTION)
+
+    @callback
+    def _assist_step(self, text: InboundText) -> Routed | None:
+        """Hand an allowed contact's text to Assist (assist.py), the passphrase stripped."""
+        if not text.ours:
+            return None
+        body = self._assist.async_accept(text.did, text.number, text.message.body)
+        return None if body is None else Routed(Route.ASSIST, body)
+
+    async def _async_reprompt(self, text: InboundText, answers: str) -> None:
+        body = await async_house_text(self._hass, "question_reprompt", answers=answers)
+        try:
+            await self._sender.async_send(to=[text.number], body=body, from_did=text.did)
+        except HomeAssistantError as err:  # opted out meanwhile, refused, not saved
+            LOGGER.info("No re-prompt to %s: %s", format_number(text.number), err)
 
     # Publishing
 
     async def _async_download_and_publish(
-        self, downloader: MediaDownloader, text: InboundText
+        self, downloader: MediaDownloader, text: InboundText, routed: Routed | None
     ) -> None:
         message = text.message
         try:
@@ -220,28 +293,31 @@ class InboundRouter:
         except asyncio.CancelledError:
             # Unloading the entry (any options change reloads it) cut the download short;
             # the id is already answered and remembered, so this is the text's last chance.
-            self._publish(text, remote_media(message))
+            self._publish(text, routed, remote_media(message))
             raise
         except (aiohttp.ClientError, OSError, ValueError) as err:
             # The downloader handles its own failures; this only keeps the message from
             # being lost if one escapes: the event still fires with the remote URLs.
             LOGGER.warning("Could not download the media of %s: %s", message.message_id, err)
             media = remote_media(message)
-        self._publish(text, media)
+        self._publish(text, routed, media)
 
     @callback
-    def _publish(self, text: InboundText, media: tuple[ReceivedMedia, ...]) -> None:
+    def _publish(
+        self, text: InboundText, routed: Routed | None, media: tuple[ReceivedMedia, ...]
+    ) -> None:
         message = text.message
         received = ReceivedMessage(
             config_entry_id=self._entry.entry_id,
             message_id=message.message_id,
             from_number=message.from_number,
             to_number=message.to_number,
-            body=message.body,
+            body=message.body if routed is None or routed.body is None else routed.body,
             is_mms=message.is_mms,
             media=media,
             timestamp=message.timestamp or dt_util.utcnow(),
             keyword=text.keyword,
+            handled_by=None if routed is None else routed.route,
         )
         self._hass.bus.async_fire(EVENT_MESSAGE_RECEIVED, received.as_event_data())
         async_dispatcher_send(self._hass, self._signals[received.to_number], received)

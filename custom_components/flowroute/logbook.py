@@ -1,4 +1,4 @@
-"""Logbook: texts received, delivery receipts and opt-outs, written as sentences."""
+"""Logbook: texts received, Assist's exchanges, receipts and opt-outs, as sentences."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from .api import DeliveryState, format_number
 from .const import (
     CONF_RECORD_BODIES,
     DOMAIN,
+    EVENT_ASSIST_EXCHANGE,
     EVENT_DELIVERY_RECEIPT,
     EVENT_MESSAGE_RECEIVED,
     EVENT_OPT_OUT_CHANGED,
@@ -39,13 +40,30 @@ def async_describe_events(
     def describe_message(event: LazyEventPartialState) -> dict[str, Any]:
         data = event.data
         text = f"{_kind(data)} from {_number(data.get('from'))}"
-        # The body shows only where the user allowed keeping bodies; the logbook is
-        # history too.
         body = str(data.get("body") or "").strip()
-        entry = hass.config_entries.async_get_entry(str(data.get("config_entry_id")))
-        if body and entry is not None and entry.options.get(CONF_RECORD_BODIES, False):
+        if body and shows_bodies(data):
             text = f"{text}: {_shorten(body)}"
         return {LOGBOOK_ENTRY_NAME: NAME, LOGBOOK_ENTRY_MESSAGE: text}
+
+    @callback
+    def describe_assist(event: LazyEventPartialState) -> dict[str, Any]:
+        data = event.data
+        who = str(data.get("contact") or _number(data.get("number")))
+        if shows_bodies(data):
+            text = (
+                f"{who} asked Assist: {_shorten(str(data.get('text') or ''))}"
+                f" - answered: {_shorten(str(data.get('reply') or ''))}"
+            )
+        else:
+            outcome = "answered" if data.get("success") else "it did not work"
+            text = f"{who} asked Assist by text ({outcome})"
+        return {LOGBOOK_ENTRY_NAME: NAME, LOGBOOK_ENTRY_MESSAGE: text}
+
+    @callback
+    def shows_bodies(data: Mapping[str, Any]) -> bool:
+        """Words show only where the user allowed keeping bodies: the logbook is history."""
+        entry = hass.config_entries.async_get_entry(str(data.get("config_entry_id")))
+        return entry is not None and bool(entry.options.get(CONF_RECORD_BODIES, False))
 
     @callback
     def describe_receipt(event: LazyEventPartialState) -> dict[str, Any]:
@@ -69,6 +87,7 @@ def async_describe_events(
         }
 
     async_describe_event(DOMAIN, EVENT_MESSAGE_RECEIVED, describe_message)
+    async_describe_event(DOMAIN, EVENT_ASSIST_EXCHANGE, describe_assist)
     async_describe_event(DOMAIN, EVENT_DELIVERY_RECEIPT, describe_receipt)
     async_describe_event(DOMAIN, EVENT_OPT_OUT_CHANGED, describe_opt_out)
 

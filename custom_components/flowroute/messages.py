@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 
 
 class Route(StrEnum):
-    """Which routing step of the inbound router handled a text."""
+    """Which routing step of the inbound router handled a text (`handled_by`)."""
 
     KEYWORD = "keyword"
+    QUESTION = "question"
+    ASSIST = "assist"
 
 
 class Keyword(StrEnum):
@@ -87,6 +89,7 @@ class ReceivedMessage:
     media: tuple[ReceivedMedia, ...]
     timestamp: datetime
     keyword: Keyword | None
+    handled_by: Route | None = None
 
     def as_event_data(self) -> dict[str, Any]:
         """Return the `flowroute_message_received` event data (public contract)."""
@@ -99,6 +102,7 @@ class ReceivedMessage:
             "media": [item.as_event_data() for item in self.media],
             "timestamp": self.timestamp.isoformat(),
             "keyword": None if self.keyword is None else str(self.keyword),
+            "handled_by": None if self.handled_by is None else str(self.handled_by),
             "config_entry_id": self.config_entry_id,
         }
 

@@ -170,3 +170,31 @@ class Cooldown:
             return False
         self._last[key] = now
         return True
+
+
+class WindowLimit:
+    """At most `limit` goes per key in any `period` seconds (a sliding window).
+
+    For keys the user configured (contacts), not keys a callback names: the keys are
+    not bounded here.
+    """
+
+    def __init__(
+        self, limit: int, period: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """Allow `limit` goes per key in any `period` seconds."""
+        self.limit = limit
+        self.period = period
+        self._clock = clock
+        self._goes: dict[Hashable, deque[float]] = {}
+
+    def allow(self, key: Hashable) -> bool:
+        """Return whether `key` may go now, and count the go when it may."""
+        now = self._clock()
+        goes = self._goes.setdefault(key, deque())
+        while goes and now - goes[0] >= self.period:
+            goes.popleft()
+        if len(goes) >= self.limit:
+            return False
+        goes.append(now)
+        return True

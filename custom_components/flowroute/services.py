@@ -14,11 +14,15 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.event import async_call_later
 
+from .api import format_number
 from .const import DOMAIN
 from .opt_out import OptOutReason
 from .outbound_media import async_resolve_media
-from .sending import normalize_recipient
+from .plain_text import async_house_text
+from .questions import DATA_QUESTIONS, MAX_WAITING_PER_NUMBER, Choice, list_choices
+from .sending import normalize_recipient, opted_out_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -36,6 +40,7 @@ SERVICE_SEND_MESSAGE: Final = "send_message"
 SERVICE_OPT_OUT: Final = "opt_out"
 SERVICE_OPT_IN: Final = "opt_in"
 SERVICE_LIST_OPT_OUTS: Final = "list_opt_outs"
+SERVICE_ASK: Final = "ask"
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"  # homeassistant.const has it from 2025.5
 ATTR_TO: Final = "to"
 ATTR_MESSAGE: Final = "message"
@@ -45,7 +50,18 @@ ATTR_MEDIA: Final = "media"
 ATTR_WAIT_FOR_DELIVERY: Final = "wait_for_delivery"
 ATTR_NUMBER: Final = "number"
 ATTR_DID: Final = "did"
+ATTR_QUESTION: Final = "question"
+ATTR_ANSWERS: Final = "answers"
+ATTR_TIMEOUT: Final = "timeout"
+ATTR_ID: Final = "id"
+ATTR_SENTENCES: Final = "sentences"
 MAX_WAIT_FOR_DELIVERY: Final = 600
+DEFAULT_ASK_TIMEOUT: Final = 300
+MIN_ASK_TIMEOUT: Final = 10
+MAX_ASK_TIMEOUT: Final = 86_400  # a day
+MAX_QUESTION_LENGTH: Final = 1000
+MAX_ANSWERS: Final = 20
+MAX_SENTENCE_LENGTH: Final = 100
 
 SEND_MESSAGE_SCHEMA: Final = vol.Schema(
     {
@@ -66,6 +82,34 @@ OPT_OUT_SCHEMA: Final = vol.Schema(
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_NUMBER): cv.string,
         vol.Optional(ATTR_DID): cv.string,
+    }
+)
+_SENTENCE = vol.All(cv.string, vol.Length(min=1, max=MAX_SENTENCE_LENGTH))
+ASK_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_TO): cv.string,
+        vol.Required(ATTR_QUESTION): vol.All(cv.string, vol.Length(min=1, max=MAX_QUESTION_LENGTH)),
+        vol.Optional(ATTR_ANSWERS, default=list): vol.All(
+            cv.ensure_list,
+            vol.Length(max=MAX_ANSWERS),
+            [
+                vol.Any(
+                    _SENTENCE,
+                    vol.Schema(
+                        {
+                            vol.Required(ATTR_ID): _SENTENCE,
+                            vol.Optional(ATTR_SENTENCES, default=list): vol.All(
+                                cv.ensure_list, [_SENTENCE]
+                            ),
+                        }
+                    ),
+                )
+            ],
+        ),
+        # The range is checked by the handler, so that the error is translated.
+        vol.Optional(ATTR_TIMEOUT, default=DEFAULT_ASK_TIMEOUT): vol.Coerce(float),
+        vol.Optional(ATTR_FROM): cv.string,
     }
 )
 LIST_OPT_OUTS_SCHEMA: Final = vol.Schema(
@@ -95,6 +139,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_LIST_OPT_OUTS,
         _async_list_opt_outs,
         schema=LIST_OPT_OUTS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_ASK,
+        _async_ask,
+        schema=ASK_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
 
@@ -188,3 +239,59 @@ async def _async_list_opt_outs(call: ServiceCall) -> ServiceResponse:
     ]
     response: dict[str, Any] = {"opt_outs": opt_outs}
     return response
+
+
+async def _async_ask(call: ServiceCall) -> ServiceResponse:
+    """Text a question and wait for the answer (questions.py holds the wait)."""
+    hass = call.hass
+    timeout: float = call.data[ATTR_TIMEOUT]
+    if not MIN_ASK_TIMEOUT <= timeout <= MAX_ASK_TIMEOUT:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="ask_timeout_out_of_range",
+            translation_placeholders={
+                "timeout": f"{timeout:g}",
+                "min": str(MIN_ASK_TIMEOUT),
+                "max": str(MAX_ASK_TIMEOUT),
+            },
+        )
+    entry = async_entry_for(hass, call.data.get(ATTR_CONFIG_ENTRY_ID), call.data.get(ATTR_FROM))
+    sender = entry.runtime_data.sender
+    number = normalize_recipient(call.data[ATTR_TO])
+    did = sender.resolve_from(call.data.get(ATTR_FROM))
+    if entry.runtime_data.opt_outs.is_opted_out(did, number):
+        raise opted_out_error([number], did)
+    board = hass.data[DATA_QUESTIONS]
+    if board.waiting_on(entry.entry_id, did, number) >= MAX_WAITING_PER_NUMBER:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="too_many_questions",
+            translation_placeholders={
+                "to": format_number(number),
+                "count": str(MAX_WAITING_PER_NUMBER),
+            },
+        )
+    choices = tuple(_choice(raw) for raw in call.data[ATTR_ANSWERS])
+    body = call.data[ATTR_QUESTION].strip()
+    if choices:
+        listed = await async_house_text(hass, "question_choices", answers=list_choices(choices))
+        body = f"{body}\n{listed}"
+    # Waiting before the text leaves: the fastest reply still finds its question.
+    question = board.async_add(entry.entry_id, did, number, choices)
+    cancel_timeout = async_call_later(
+        hass, timeout, lambda _now: question.resolve({"timed_out": True})
+    )
+    try:
+        await sender.async_send(to=[number], body=body, from_did=did)
+        response: dict[str, Any] = await question.future
+    finally:
+        cancel_timeout()
+        board.async_remove(question)
+    return response
+
+
+def _choice(raw: str | dict[str, Any]) -> Choice:
+    """Return an accepted answer given as a plain string or as an id with sentences."""
+    if isinstance(raw, str):
+        return Choice(raw, (raw,))
+    return Choice(raw[ATTR_ID], tuple(raw[ATTR_SENTENCES]))
