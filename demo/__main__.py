@@ -2,7 +2,8 @@
 
 Starts the simulator (its phone page plays Alex's and Sam's handsets), starts Home Assistant
 with its config folder in config/, completes the onboarding, adds the Flowroute account
-through the config flow, two contacts, a camera and two example automations, prints where
+through the config flow, two contacts (Alex may talk to Assist), a camera, a porch light and
+a coffee maker for Assist, a garage door, and three example automations, prints where
 everything is, and runs until Ctrl-C. A second run reuses the folder and starts quickly.
 """
 
@@ -23,11 +24,15 @@ from simulator.settings import Settings
 from simulator.state import DEFAULT_ACCOUNT
 
 from .configure import (
+    ALEX,
     CONTACTS,
+    GARAGE_DOOR_NAME,
     add_automations,
     add_camera,
     add_contact,
     add_flowroute,
+    add_garage_door,
+    add_things_for_assist,
     messaging_numbers,
 )
 from .hass import (
@@ -99,7 +104,9 @@ async def set_up(hass: HassProcess, simulator_url: str) -> None:
     for contact in CONTACTS:
         await add_contact(hass, entry_id, contact)
     camera = await add_camera(hass)
-    await add_automations(hass, camera)
+    await add_things_for_assist(hass)
+    garage_door = await add_garage_door(hass)
+    await add_automations(hass, camera_entity_id=camera, garage_door_entity_id=garage_door)
 
 
 def banner(hass: HassProcess, simulator_url: str) -> list[str]:
@@ -108,6 +115,7 @@ def banner(hass: HassProcess, simulator_url: str) -> list[str]:
     contacts = " and ".join(
         f"{contact.name} ({display_number(contact.number)})" for contact in CONTACTS
     )
+    others = " or ".join(contact.name for contact in CONTACTS if not contact.assist)
     return [
         "",
         "The Flowroute demo is ready.",
@@ -119,8 +127,14 @@ def banner(hass: HassProcess, simulator_url: str) -> list[str]:
         f"  Your numbers    {', '.join(numbers)}",
         f"                  Flowroute account {DEFAULT_ACCOUNT.access_key} on the simulator",
         "",
-        f'Try it: on the phone page, text "status" or "photo" to {numbers[0]}. Or, in Home',
-        "Assistant, Developer tools > Actions > Flowroute: Send message, to Alex's number.",
+        "Try it on the phone page:",
+        f'  - as {others}, text "status" or "photo" to {numbers[0]};',
+        f"  - as {ALEX.name}, who talks to Assist (as the user {DEMO_USERNAME}), text",
+        f'    "turn on the porch light" or "is the coffee maker on?" to {numbers[0]};',
+        f'  - turn on "{GARAGE_DOOR_NAME}" in Home Assistant (Settings > Devices & services >',
+        f'    Helpers): {ALEX.name} is asked "Close it?"; answer "yes" and it closes.',
+        "Or, in Home Assistant, Developer tools > Actions > Flowroute: Send message (or",
+        f"Flowroute: Ask, which waits for the answer), to {ALEX.name}'s number.",
         f"Home Assistant's log: {hass.log_file}",
         "Press Ctrl-C to stop.",
     ]

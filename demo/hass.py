@@ -52,7 +52,8 @@ CONSOLE_TAIL_LINES: Final = 40
 
 CONFIGURATION: Final = """\
 # Written by demo/hass.py before every start of this Home Assistant: edits here are lost.
-# Automations live in automations.yaml, which is kept once it exists.
+# Automations live in automations.yaml and template entities in templates.yaml, which are
+# kept once they exist.
 {http}homeassistant:
   name: {name}
   latitude: 47.6062
@@ -73,6 +74,12 @@ config:
 api:
 websocket_api:
 automation: !include automations.yaml
+template: !include templates.yaml
+input_boolean:
+# Assist: its built-in conversation agent and the preferred pipeline, which contacts
+# allowed to talk to Assist text with.
+conversation:
+assist_pipeline:
 recorder:
 logbook:
 history:
@@ -249,9 +256,10 @@ class HassProcess:
             CONFIGURATION.format(http=http, name=json.dumps(self._name), url=self.url),
             encoding="utf-8",
         )
-        automations = self.config_dir / "automations.yaml"
-        if not automations.exists():
-            automations.write_text("[]\n", encoding="utf-8")
+        for kept in ("automations.yaml", "templates.yaml"):
+            path = self.config_dir / kept
+            if not path.exists():
+                path.write_text("[]\n", encoding="utf-8")
         custom = self.config_dir / "custom_components"
         custom.mkdir(exist_ok=True)
         link = custom / INTEGRATION.name

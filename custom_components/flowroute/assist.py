@@ -273,8 +273,8 @@ class AssistRelay:
             success, reply = _answer_of(result)
             if result.conversation_id:
                 conversation.conversation_id = result.conversation_id
-        if not reply:
-            reply = await async_house_text(self._hass, "assist_failed")
+        # What is texted, and what the event and the logbook say was answered.
+        reply = make_plain(reply) or await async_house_text(self._hass, "assist_failed")
         conversation.last_used = self._hass.loop.time()
         await self._async_send(did, contact.number, reply)
         self._hass.bus.async_fire(

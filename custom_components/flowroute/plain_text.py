@@ -64,8 +64,9 @@ _PLAIN: Final = str.maketrans(
 )
 
 # A sentence ends with . ! or ? (possibly repeated, possibly closed by a quote or a
-# bracket) followed by white space; a line break ends one too.
-_SENTENCE_END: Final = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
+# bracket) followed by white space; a line break ends one too. Only the white space is
+# matched (the closers are looked behind at, up to two): splitting drops what it matches.
+_SENTENCE_END: Final = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]])|(?<=[.!?][\"')\]]{2}))\s+|\n+")
 
 MAX_SEGMENTS_PER_TEXT: Final = 3
 MAX_TEXTS: Final = 4

@@ -1,4 +1,4 @@
-"""In a real browser: the config flow in Home Assistant's frontend, and the phone page.
+"""In a real browser: the config flow in Home Assistant's frontend, and the phone page (Assist too).
 
 Debian's Chromium (installed by scripts/setup), driven headless through Playwright's
 library; Playwright never downloads a browser. Screenshots of every step are saved in
@@ -14,8 +14,17 @@ from typing import TYPE_CHECKING
 import pytest
 import pytest_asyncio
 
-from demo.configure import add_automations, add_camera, wait_until_loaded
-from demo.hass import DEMO_PASSWORD, DEMO_USERNAME, REPOSITORY
+from demo.configure import (
+    CONTACTS,
+    add_automations,
+    add_camera,
+    add_contact,
+    add_garage_door,
+    add_things_for_assist,
+    current_user_id,
+    wait_until_loaded,
+)
+from demo.hass import DEMO_NAME, DEMO_PASSWORD, DEMO_USERNAME, REPOSITORY
 from simulator.state import CallbackKind
 
 from .helpers import ALEX, DID_1, DID_2, entity_id, eventually, wait_for_state
@@ -137,7 +146,11 @@ async def test_phone_page_texts_home_assistant_and_gets_the_reply(
     hass_process: HassProcess, simulator: RunningSimulator, page: Page
 ) -> None:
     # The entry from the test above; the demo's STATUS automation answers.
-    await add_automations(hass_process, await add_camera(hass_process))
+    await add_automations(
+        hass_process,
+        camera_entity_id=await add_camera(hass_process),
+        garage_door_entity_id=await add_garage_door(hass_process),
+    )
 
     await page.goto(f"{simulator.url}/phone")
     await page.get_by_test_id("add-phone-input").fill(ALEX)
@@ -191,3 +204,40 @@ async def test_stop_from_the_phone_blocks_the_next_reply(
         replies_before
     )
     assert not [a for a in simulator.state.send_attempts if a.status == 400]  # no 1110 either
+
+
+async def test_phone_page_talks_to_assist(
+    hass_process: HassProcess, simulator: RunningSimulator, page: Page
+) -> None:
+    """Alex, now allowed to talk to Assist, texts a command: the answer shows, the light is on.
+
+    On as the demo user (Alex's user), in the state and in the frontend's activity page.
+    """
+    [entry] = await hass_process.config_entries("flowroute")
+    alex = next(contact for contact in CONTACTS if contact.number == ALEX)
+    assert alex.assist
+    assert await add_contact(hass_process, entry["entry_id"], alex)
+    porch_light = (await add_things_for_assist(hass_process)).porch_light
+    assert (await hass_process.state(porch_light))["state"] != "on"
+
+    phone = page.locator(f'[data-testid="phone"][data-phone="{ALEX}"]')
+    # Alex texted STOP to the second number above: Assist answers on the first.
+    await phone.get_by_test_id("did-picker").select_option(DID_1)
+    await phone.get_by_test_id("compose-input").fill("Turn on the porch light")
+    await _shot(page, "09-phone-assist-compose")
+    await phone.get_by_test_id("send").click()
+
+    answer = phone.locator('[data-testid="message"][data-direction="out"]').filter(
+        has=page.get_by_test_id("message-body").filter(has_text="Turned on the light")
+    )
+    await answer.locator('[data-testid="receipt"][data-state="delivered"]').wait_for()
+    await _shot(page, "10-phone-assist-answer")
+    state = await wait_for_state(
+        hass_process, porch_light, lambda state: state["state"] == "on", "the light is on"
+    )
+    assert state["context"]["user_id"] == await current_user_id(hass_process)
+
+    # In Home Assistant's frontend, the light's activity: turned on by the demo user.
+    await page.goto(f"{hass_process.url}/logbook?entity_id={porch_light}")
+    await page.get_by_text(f"By {DEMO_NAME}").wait_for()
+    await _shot(page, "11-porch-light-activity")

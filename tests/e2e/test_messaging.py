@@ -13,8 +13,10 @@ from demo.configure import (
     add_camera,
     add_contact,
     add_flowroute,
+    add_garage_door,
 )
 from demo.hass import HassProcess
+from simulator.state import MessageRecord
 from simulator.testing import RunningSimulator
 
 from .helpers import ALEX, DID_1, DID_2, SAM, eventually, outbound, registry, text_from_handset
@@ -131,21 +133,29 @@ async def test_inbound_text_fires_the_event(
 async def test_demo_automations_answer_status_and_photo(
     hass_process: HassProcess, simulator: RunningSimulator, flowroute_entry: str
 ) -> None:
+    """STATUS and PHOTO are answered, except texts that Assist answers (Alex's, added above)."""
     camera = await add_camera(hass_process)
-    assert await add_automations(hass_process, camera)
+    garage_door = await add_garage_door(hass_process)
+    assert await add_automations(
+        hass_process, camera_entity_id=camera, garage_door_entity_id=garage_door
+    )
+    websocket = await hass_process.websocket()
+    exchanges = await websocket.subscribe_events("flowroute_assist_exchange")
 
-    await text_from_handset(simulator, ALEX, DID_2, " Status ")
+    await text_from_handset(simulator, ALEX, DID_1, "status")
+    await exchanges.wait_for(lambda data: data["text"] == "status")  # Assist answered Alex
+    await text_from_handset(simulator, SAM, DID_2, " Status ")
     await text_from_handset(simulator, SAM, DID_1, "PHOTO")
 
-    [status] = await eventually(
-        lambda: [
+    def status_replies() -> list[MessageRecord]:
+        return [
             record
             for record in simulator.state.messages.values()
-            if record.to_number == ALEX and (record.body or "").startswith("Home Assistant is")
-        ],
-        "the STATUS automation answered",
-    )
-    assert status.from_number == DID_2  # from the number that was texted
+            if (record.body or "").startswith("Home Assistant is")
+        ]
+
+    [status] = await eventually(status_replies, "the STATUS automation answered")
+    assert (status.from_number, status.to_number) == (DID_2, SAM)  # from the number texted
     [photo] = await eventually(
         lambda: outbound(simulator, body="The front of the house, just now."),
         "the PHOTO automation answered",
