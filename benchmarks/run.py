@@ -4,9 +4,13 @@
 
 Inbound webhook throughput and latency (against a no-op webhook and Home Assistant's own
 twilio webhook), an outbound burst (against the theoretical minimum under Flowroute's
-limits), loading an opt-out list of 100,000 numbers (against reading its file) and
-setting up the config entry (against core's sun and one API round trip), in that order.
-Each benchmark is also a script of its own. --quick uses fewer messages and runs.
+limits), loading an opt-out list of 100,000 numbers (against reading its file),
+setting up the config entry (against core's sun and one API round trip) and Assist over
+SMS (a text until Assist's answer reaches the simulator, against the conversation agent
+alone; 20 senders at once) and syncing a month of 50,000 message records for the usage
+sensors (against a raw paged listing of them; and the memory kept, against a month of
+5,000), in that order. Each benchmark is also a script of its own. --quick uses fewer
+messages, records and runs.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import platform
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
+import assist
 import entry_setup
 import inbound
 import opt_out_load
 import send_burst
+import usage_sync
 from harness import quiet_logging, table
 from homeassistant.const import __version__ as ha_version
 
@@ -54,12 +60,16 @@ def benchmarks(quick: bool) -> list[Benchmark]:
             ("outbound burst", lambda: send_burst.measure(sms_count=25, mms_count=3)),
             ("opt-out list load", lambda: opt_out_load.measure(runs=3)),
             ("config entry setup", lambda: entry_setup.measure(runs=9)),
+            ("assist over sms", lambda: assist.measure(rounds=40, texts=2, bursts=1)),
+            ("usage sync", lambda: usage_sync.measure(records=10_000, runs=3, small=2_000)),
         ]
     return [
         ("inbound", inbound.measure),
         ("outbound burst", send_burst.measure),
         ("opt-out list load", opt_out_load.measure),
         ("config entry setup", entry_setup.measure),
+        ("assist over sms", assist.measure),
+        ("usage sync", usage_sync.measure),
     ]
 
 

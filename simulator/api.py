@@ -163,21 +163,16 @@ async def list_messages(request: web.Request) -> web.StreamResponse:
     if end < start:
         raise ApiError(400, "end_date is before start_date")
     limit, offset = _page(request)
-    records = simulator.state.messages_between(account.access_key, start, end)
+    records, total = simulator.state.messages_page(
+        account.access_key, start, end, limit=limit, offset=offset
+    )
     query = {key: request.query[key] for key in ("start_date", "end_date") if key in request.query}
     return _answer(
         fault,
         {
-            "data": [
-                message_resource(record, simulator.url)
-                for record in records[offset : offset + limit]
-            ],
+            "data": [message_resource(record, simulator.url) for record in records],
             "links": page_links(
-                f"{simulator.url}/v2.1/messages",
-                query,
-                limit=limit,
-                offset=offset,
-                total=len(records),
+                f"{simulator.url}/v2.1/messages", query, limit=limit, offset=offset, total=total
             ),
         },
     )

@@ -9,6 +9,7 @@ import json
 import re
 import types
 import typing
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from .errors import ApiError
 from .faults import Fault, FaultKind, FaultTarget
 from .payloads import message_timestamp, receipt_attributes
 from .receipts import ReceiptMode, ReceiptRule
+from .seeding import SeedPlan
 from .settings import OptOutMode
 from .state import CallbackAttempt, Direction, MessageRecord, SendAttempt
 
@@ -31,6 +33,7 @@ def add_control_routes(app: web.Application) -> None:
     """Register the /sim/ endpoints on `app`."""
     app.router.add_post("/sim/inbound", post_inbound)
     app.router.add_get("/sim/messages", get_messages)
+    app.router.add_post("/sim/records/seed", post_seed_records)
     app.router.add_get("/sim/callbacks", get_callbacks)
     app.router.add_get("/sim/faults", get_faults)
     app.router.add_post("/sim/faults", post_fault)
@@ -79,6 +82,29 @@ async def get_messages(request: web.Request) -> web.Response:
             "attempts": [_attempt_view(attempt) for attempt in state.send_attempts],
         }
     )
+
+
+async def post_seed_records(request: web.Request) -> web.Response:
+    """Add made-up history, posted nowhere.
+
+    {count, days, end, directions, dids, handsets, mms_share, ucs2_share, long_share, seed}
+    """
+    body = await json_object(request)
+    plan = _build(
+        SeedPlan,
+        body,
+        converters={
+            "directions": lambda value: tuple(Direction(item) for item in _strings(value)),
+            "dids": _strings,
+            "handsets": _strings,
+            "end": _aware_time,
+        },
+    )
+    try:
+        summary = _simulator(request).seed_records(plan)
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+    return web.json_response(summary.as_dict(), status=201)
 
 
 async def get_callbacks(request: web.Request) -> web.Response:
@@ -323,6 +349,21 @@ def _inbound_media(item: Any) -> InboundMedia:
         mime_type=mime_type,
         file_name=json_field(item, "file_name", str, default=None),
     )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("expected a list of strings")
+    return tuple(value)
+
+
+def _aware_time(value: Any) -> datetime:
+    if not isinstance(value, str):  # a ValueError: _convert answers it with a 400
+        raise ValueError("end must be an ISO 8601 time such as 2026-11-30T12:00:00Z")  # noqa: TRY004
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("end must have a time zone, such as Z")
+    return moment
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from .payloads import (
 )
 from .receipts import DELIVERED, OPTED_OUT, Receipt, ReceiptRule, make_receipt, receipt_schedule
 from .rules import OptKeyword, number_problem
+from .seeding import SeedPlan, SeedSummary, seed_records
 from .settings import OptOutMode, Settings
 from .state import (
     DEFAULT_ACCOUNT,
@@ -258,6 +259,14 @@ class Simulator:
         return record
 
     # Test controls
+
+    def seed_records(self, plan: SeedPlan) -> SeedSummary:
+        """Add made-up history (see seeding.py); nothing is posted anywhere.
+
+        Raises ValueError for numbers that are not the accounts' or are handsets.
+        """
+        picture = (self._store_media(InboundMedia(), 0),) if plan.mms_share else ()
+        return seed_records(self.state, plan, now=self.settings.utcnow(), picture=picture)
 
     def add_fault(self, fault: Fault) -> int:
         """Put a fault in force; returns its id."""

@@ -199,6 +199,8 @@ def page_state(simulator: Simulator) -> dict[str, Any]:
             posts.setdefault(post.message_id, []).append(post)
     entries: list[tuple[datetime, str, Item]] = []
     for record in state.messages.values():
+        if record.seeded:  # made-up history is for the records API, not the threads
+            continue
         if record.direction is Direction.OUTBOUND:
             entries.append((record.timestamp, record.to_number, _sent_item(record, state)))
         else:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hmac
+from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
@@ -159,6 +161,7 @@ class MessageRecord:
     dlr_callback: str | None = None
     receipts: list[Receipt] = field(default_factory=list)
     posted_to: str | None = None  # inbound: the callback it was posted to, if any
+    seeded: bool = False  # history made up for tests and the demo (not on the phone page)
 
     @classmethod
     def create(
@@ -174,12 +177,14 @@ class MessageRecord:
         timestamp: datetime,
         message_type: str,
         dlr_callback: str | None = None,
+        message_id: str | None = None,
+        seeded: bool = False,
     ) -> MessageRecord:
-        """Build a new record with a fresh id, its encoding, segments and price."""
+        """Build a new record (with a fresh id unless given), its encoding, segments and price."""
         text = body or ""
         segments = count_segments(text)
         return cls(
-            message_id=new_message_id(),
+            message_id=message_id or new_message_id(),
             access_key=access_key,
             direction=direction,
             from_number=from_number,
@@ -193,6 +198,7 @@ class MessageRecord:
             amount_nanodollars=price_nanodollars(is_mms=is_mms, segments=segments),
             message_type=message_type,
             dlr_callback=dlr_callback,
+            seeded=seeded,
         )
 
     @property
@@ -243,6 +249,23 @@ class CallbackAttempt:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordListing:
+    """One GET /v2.1/messages that was answered: its window, its page, what it returned."""
+
+    access_key: str
+    start: datetime
+    end: datetime
+    limit: int
+    offset: int
+    returned: int
+    total: int
+
+
+_TIMESTAMP = attrgetter("timestamp")
+MAX_RECORD_LISTINGS = 10_000  # the latest listings answered, for tests (a demo runs for days)
+
+
 class RateLimiter:
     """Counts attempts per key in a sliding window; rejected attempts count too."""
 
@@ -284,6 +307,11 @@ class SimulatorState:
                     raise ValueError(f"{number.number} belongs to two accounts")
                 self._owners[number.number] = (account, number)
         self.messages: dict[str, MessageRecord] = {}
+        # Each account's records by time (sorted when next listed), for paging a month of
+        # them without sorting it for every page.
+        self._timelines: dict[str, list[MessageRecord]] = {}
+        self._unsorted: set[str] = set()
+        self.record_listings: deque[RecordListing] = deque(maxlen=MAX_RECORD_LISTINGS)
         self.send_attempts: list[SendAttempt] = []
         self.callback_log: list[CallbackAttempt] = []
         self.media: dict[str, StoredMedia] = {}
@@ -298,6 +326,9 @@ class SimulatorState:
     def reset(self) -> None:
         """Forget messages, callbacks, opt-outs, added handsets, faults, receipt rules and logs."""
         self.messages.clear()
+        self._timelines.clear()
+        self._unsorted.clear()
+        self.record_listings.clear()
         self.send_attempts.clear()
         self.callback_log.clear()
         self.media.clear()
@@ -355,6 +386,10 @@ class SimulatorState:
     def add_message(self, record: MessageRecord) -> None:
         """Keep a new message record."""
         self.messages[record.message_id] = record
+        timeline = self._timelines.setdefault(record.access_key, [])
+        if timeline and record.timestamp < timeline[-1].timestamp:
+            self._unsorted.add(record.access_key)
+        timeline.append(record)
 
     def message(self, access_key: str, message_id: str) -> MessageRecord | None:
         """Return one of the account's records."""
@@ -367,12 +402,39 @@ class SimulatorState:
         self, access_key: str, start: datetime, end: datetime
     ) -> list[MessageRecord]:
         """Return the account's records with start <= timestamp <= end, oldest first."""
-        found = [
-            record
-            for record in self.messages.values()
-            if record.access_key == access_key and start <= record.timestamp <= end
-        ]
-        return sorted(found, key=lambda record: record.timestamp)
+        timeline, low, high = self._window(access_key, start, end)
+        return timeline[low:high]
+
+    def messages_page(
+        self, access_key: str, start: datetime, end: datetime, *, limit: int, offset: int
+    ) -> tuple[list[MessageRecord], int]:
+        """Return one page of messages_between, and how many records the window holds."""
+        timeline, low, high = self._window(access_key, start, end)
+        first = low + offset
+        page = timeline[first : min(first + limit, high)] if first < high else []
+        self.record_listings.append(
+            RecordListing(
+                access_key=access_key,
+                start=start,
+                end=end,
+                limit=limit,
+                offset=offset,
+                returned=len(page),
+                total=high - low,
+            )
+        )
+        return page, high - low
+
+    def _window(
+        self, access_key: str, start: datetime, end: datetime
+    ) -> tuple[list[MessageRecord], int, int]:
+        """Return the account's timeline and the bounds of [start, end] in it."""
+        timeline = self._timelines.get(access_key, [])
+        if access_key in self._unsorted:
+            timeline.sort(key=_TIMESTAMP)  # stable: records of one moment keep their order
+            self._unsorted.discard(access_key)
+        low = bisect_left(timeline, start, key=_TIMESTAMP)
+        return timeline, low, bisect_right(timeline, end, lo=low, key=_TIMESTAMP)
 
     def sent_messages(self) -> list[MessageRecord]:
         """Every outbound record, in the order they were accepted."""

@@ -59,7 +59,7 @@ DID_3 = "12065550177"  # on the simulator's account, not enabled for messaging
 CONTACT = "12065550100"
 OTHER_ACCESS_KEY = "87654321"
 OTHER_SECRET_KEY = "other-secret-key"
-# The receiving (and Assist) options every entry starts with.
+# The receiving, Assist, usage and guard options every entry starts with.
 RECEIVING_DEFAULTS = {
     key: config_flow.DEFAULT_OPTIONS[key]
     for key in (
@@ -75,6 +75,11 @@ RECEIVING_DEFAULTS = {
         "flowroute_addresses_only",
         "assist_conversation_minutes",
         "assist_texts_per_10_minutes",
+        "plain_punctuation",
+        "usage_interval_minutes",
+        "flood_guard_per_hour",
+        "daily_segment_budget",
+        "daily_spend_budget_usd",
     )
 }
 
@@ -694,6 +699,12 @@ async def test_options_out_of_range(hass: HomeAssistant, config_entry: MockConfi
         ("assist_conversation_minutes", 1441),
         ("assist_texts_per_10_minutes", 0),
         ("assist_texts_per_10_minutes", 101),
+        ("usage_interval_minutes", 4),
+        ("flood_guard_per_hour", -1),
+        ("flood_guard_per_hour", 1001),
+        ("daily_segment_budget", -1),
+        ("daily_spend_budget_usd", -0.01),
+        ("daily_spend_budget_usd", 10_000.01),
     ]:
         with pytest.raises(vol.Invalid):
             schema({**base, key: value})

@@ -101,10 +101,12 @@ async def test_triggers_of_numbers_only(hass: HomeAssistant, loaded: MockConfigE
         for kind in ("message_received", "message_contains", "recipient_opted_out")
     ]
 
-    # The contact's device is no number: no triggers of ours.
-    [contact] = [device for ident, device in devices.items() if not ident.isdigit()]
-    triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, contact.id)
-    assert [trigger for trigger in triggers if trigger["domain"] == DOMAIN] == []
+    # Neither the contact's device nor the account's is a number: no triggers of ours.
+    others = [device for ident, device in devices.items() if not ident.isdigit()]
+    assert len(others) == 2
+    for other in others:
+        triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, other.id)
+        assert [trigger for trigger in triggers if trigger["domain"] == DOMAIN] == []
 
 
 async def test_contains_asks_for_a_phrase(
@@ -183,9 +185,10 @@ async def test_config_validation(hass: HomeAssistant, loaded: MockConfigEntry) -
     with pytest.raises(vol.Invalid):
         await device_trigger.async_validate_trigger_config(hass, {**base, "type": "nope"})
 
-    # A device that is no number (a contact, or one that is gone) cannot carry the trigger.
-    [contact] = [device for ident, device in devices.items() if not ident.isdigit()]
-    for device_id in (contact.id, "gone"):
+    # A device that is no number (a contact, the account, one that is gone) cannot carry it.
+    others = [device.id for ident, device in devices.items() if not ident.isdigit()]
+    assert len(others) == 2
+    for device_id in (*others, "gone"):
         with pytest.raises(InvalidDeviceAutomationConfig):
             await device_trigger.async_attach_trigger(
                 hass,

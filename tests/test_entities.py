@@ -26,6 +26,8 @@ KEYS = (
     "messages_failed",
     "messages_blocked",
     "opted_out_recipients",
+    "texts_sent_month",
+    "texts_received_month",
 )
 
 

@@ -35,9 +35,11 @@ async def test_setup_creates_a_device_per_number(
     await _setup(hass, config_entry)
     assert config_entry.state is ConfigEntryState.LOADED
     devices = dr.async_entries_for_config_entry(device_registry, config_entry.entry_id)
+    # And one of the account, for its usage sensors.
     assert sorted((d.name, d.manufacturer) for d in devices) == [
         ("+1 206 555 0188", "Flowroute"),
         ("+1 206 555 0199", "Flowroute"),
+        (config_entry.title, "Flowroute"),
     ]
 
     # Reconfigured down to one number: the other device goes.
@@ -46,7 +48,7 @@ async def test_setup_creates_a_device_per_number(
     )
     await hass.async_block_till_done()
     devices = dr.async_entries_for_config_entry(device_registry, config_entry.entry_id)
-    assert [d.name for d in devices] == ["+1 206 555 0199"]
+    assert sorted(d.name for d in devices) == ["+1 206 555 0199", config_entry.title]
     assert config_entry.state is ConfigEntryState.LOADED
 
 
@@ -144,7 +146,7 @@ async def test_reconfigure_reloads_a_loaded_entry(
     assert config_entry.runtime_data.outbox is not old_outbox  # reloaded
     assert config_entry.options["default_from"] == DID_2
     devices = dr.async_entries_for_config_entry(device_registry, config_entry.entry_id)
-    assert [d.name for d in devices] == ["+1 206 555 0188"]
+    assert sorted(d.name for d in devices) == ["+1 206 555 0188", config_entry.title]
 
 
 async def test_the_outbox_is_saved_as_it_stands_when_home_assistant_stops(

@@ -56,13 +56,21 @@ async def sensors_only(hass: HomeAssistant) -> AsyncIterator[None]:
         yield
 
 
+@pytest.fixture
+def usage_day(freezer: Any) -> None:
+    """One day for the usage sensors' `last_reset` in the snapshot."""
+    freezer.move_to("2026-11-14T20:00:00+00:00")
+
+
 async def test_sensors(
     hass: HomeAssistant,
+    usage_day: None,
     loaded: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    """Every sensor of both numbers, as registered and as first shown."""
+    """Every sensor of both numbers and of the account, as registered and as first shown."""
+    await loaded.runtime_data.usage.async_refresh()  # after the first read (no records)
     await snapshot_platform(hass, entity_registry, snapshot, loaded.entry_id)
 
 

@@ -60,8 +60,11 @@ from .const import (
     CONF_ASSIST_RATE_LIMIT,
     CONF_ASSIST_USER,
     CONF_BASE_URL,
+    CONF_BUDGET_SEGMENTS,
+    CONF_BUDGET_USD,
     CONF_DEFAULT_FROM,
     CONF_DOWNLOAD_MEDIA,
+    CONF_FLOOD_GUARD,
     CONF_FLOWROUTE_ADDRESSES_ONLY,
     CONF_HELP_REPLY,
     CONF_MEDIA_MAX_DAY_MB,
@@ -70,6 +73,7 @@ from .const import (
     CONF_MMS_RATE,
     CONF_NUMBER,
     CONF_NUMBERS,
+    CONF_PLAIN_PUNCTUATION,
     CONF_PREFERRED_DID,
     CONF_RECORD_BODIES,
     CONF_REPLY_COOLDOWN,
@@ -78,8 +82,10 @@ from .const import (
     CONF_SECRET_KEY,
     CONF_SMS_RATE,
     CONF_START_REPLY,
+    CONF_USAGE_INTERVAL,
     DEFAULT_ASSIST_CONVERSATION_MINUTES,
     DEFAULT_ASSIST_RATE_LIMIT,
+    DEFAULT_FLOOD_GUARD_PER_HOUR,
     DEFAULT_HELP_REPLY,
     DEFAULT_MEDIA_MAX_DAY_MB,
     DEFAULT_MEDIA_MAX_ITEM_MB,
@@ -88,6 +94,7 @@ from .const import (
     DEFAULT_REPLY_COOLDOWN_MINUTES,
     DEFAULT_RETRY_HORIZON_HOURS,
     DEFAULT_SMS_RATE,
+    DEFAULT_USAGE_INTERVAL_MINUTES,
     DOMAIN,
     LOGGER,
     SECTION_ASSIST,
@@ -126,6 +133,11 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     CONF_FLOWROUTE_ADDRESSES_ONLY: False,
     CONF_ASSIST_CONVERSATION_MINUTES: DEFAULT_ASSIST_CONVERSATION_MINUTES,
     CONF_ASSIST_RATE_LIMIT: DEFAULT_ASSIST_RATE_LIMIT,
+    CONF_PLAIN_PUNCTUATION: True,
+    CONF_USAGE_INTERVAL: DEFAULT_USAGE_INTERVAL_MINUTES,
+    CONF_FLOOD_GUARD: DEFAULT_FLOOD_GUARD_PER_HOUR,
+    CONF_BUDGET_SEGMENTS: 0,
+    CONF_BUDGET_USD: 0,
 }
 # Replies to keywords: empty means no reply; a text cleared in the form is sent as absent.
 REPLY_OPTIONS = (CONF_HELP_REPLY, CONF_START_REPLY)
@@ -138,6 +150,10 @@ MAX_MEDIA_RETENTION_DAYS = 3650
 MAX_REPLY_COOLDOWN_MINUTES = 10_080  # a week
 MAX_ASSIST_CONVERSATION_MINUTES = 1440  # a day
 MAX_ASSIST_RATE_LIMIT = 100
+MAX_USAGE_INTERVAL_MINUTES = 1440
+MAX_FLOOD_GUARD = 1000
+MAX_BUDGET_SEGMENTS = 1_000_000
+MAX_BUDGET_USD = 10_000
 # A contact's Assist settings, in the form's "Assist" section; stored flat in its data.
 ASSIST_KEYS = (CONF_ALLOW_ASSIST, CONF_ASSIST_USER, CONF_ASSIST_PIPELINE, CONF_ASSIST_PASSPHRASE)
 
@@ -675,6 +691,26 @@ def _options_schema(numbers: list[str]) -> vol.Schema:
             ),
             vol.Required(CONF_ASSIST_RATE_LIMIT): _whole_number_selector(
                 1, MAX_ASSIST_RATE_LIMIT, "texts"
+            ),
+            vol.Required(CONF_PLAIN_PUNCTUATION): BooleanSelector(),
+            vol.Required(CONF_USAGE_INTERVAL): _whole_number_selector(
+                5, MAX_USAGE_INTERVAL_MINUTES, "min"
+            ),
+            vol.Required(CONF_FLOOD_GUARD): _whole_number_selector(0, MAX_FLOOD_GUARD, "texts"),
+            vol.Required(CONF_BUDGET_SEGMENTS): _whole_number_selector(
+                0, MAX_BUDGET_SEGMENTS, "segments"
+            ),
+            vol.Required(CONF_BUDGET_USD): vol.All(
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=0,
+                        max=MAX_BUDGET_USD,
+                        step=0.01,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="USD",
+                    )
+                ),
+                vol.Coerce(float),
             ),
         }
     )

@@ -91,5 +91,18 @@ CONF_ASSIST_RATE_LIMIT: Final = "assist_texts_per_10_minutes"
 DEFAULT_ASSIST_CONVERSATION_MINUTES: Final = 30
 DEFAULT_ASSIST_RATE_LIMIT: Final = 10
 
+# Usage and cost: how often the message records are read (minutes), and the guard rails:
+# at most this many texts to one number per hour (0: off), daily budgets per account in
+# segments and in US dollars (0: none); smart punctuation made plain before sending.
+CONF_USAGE_INTERVAL: Final = "usage_interval_minutes"
+DEFAULT_USAGE_INTERVAL_MINUTES: Final = 15
+CONF_FLOOD_GUARD: Final = "flood_guard_per_hour"
+DEFAULT_FLOOD_GUARD_PER_HOUR: Final = 30
+CONF_BUDGET_SEGMENTS: Final = "daily_segment_budget"
+CONF_BUDGET_USD: Final = "daily_spend_budget_usd"
+CONF_PLAIN_PUNCTUATION: Final = "plain_punctuation"
+EVENT_FLOOD_GUARD: Final = "flowroute_flood_guard"
+EVENT_BUDGET_REACHED: Final = "flowroute_budget_reached"
+
 # Entry data written once a Nabu Casa cloudhook exists
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"

@@ -2,9 +2,10 @@
 
 `async_build_runtime_data` is the one place that wires an entry: the opt-out list, the
 receipt tracker (which tells the opt-out list of 1110 receipts), the outcomes of send
-attempts (receipts, opt-outs, failure repairs, then the entities), the outbox, the send
-path, the media downloader, the inbound router and the webhook. Each object registers
-its own unload with the entry.
+attempts (receipts, opt-outs, failure repairs, then the entities), the outbox, the usage
+coordinator (whose spend the budget reads), the guard rails, the send path, the media
+downloader, the Assist relay, the inbound router (which also answers the questions of
+`flowroute.ask`) and the webhook. Each object registers its own unload with the entry.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .const import (
     DEFAULT_RETRY_HORIZON_HOURS,
     DEFAULT_SMS_RATE,
 )
+from .guards import SendGuards
 from .inbound import InboundRouter
 from .inbound_media import MediaDownloader
 from .opt_out import OptOutList
@@ -35,6 +37,7 @@ from .questions import DATA_QUESTIONS
 from .receipts import ReceiptTracker
 from .repairs import SendFailureTracker
 from .sending import Sender
+from .usage import UsageCoordinator
 from .webhook import WebhookManager
 
 if TYPE_CHECKING:
@@ -56,6 +59,8 @@ class FlowrouteData:
     failures: SendFailureTracker
     outcomes: SendOutcomes
     outbox: Outbox
+    usage: UsageCoordinator  # the message records' totals; the budget reads its spend
+    guards: SendGuards
     sender: Sender
     media_host: MediaHost
     downloader: MediaDownloader  # the router is given it only while downloads are on
@@ -69,6 +74,7 @@ class FlowrouteData:
         await self.outbox.async_start()
         self.router.async_start()
         await self.webhook.async_register()
+        self.usage.async_start()
 
 
 async def async_build_runtime_data(
@@ -100,8 +106,18 @@ async def async_build_runtime_data(
         gate=opt_outs,
     )
     media_host = hass.data[DATA_MEDIA_HOST]
+    usage = await UsageCoordinator.async_create(hass, entry, client)
+    guards = SendGuards(hass, entry, spend_today=usage.spend_today)
+    await guards.async_load()
+    entry.async_on_unload(guards.async_unload)
     sender = Sender(
-        hass, entry, outbox=outbox, opt_outs=opt_outs, receipts=receipts, media_host=media_host
+        hass,
+        entry,
+        outbox=outbox,
+        opt_outs=opt_outs,
+        receipts=receipts,
+        media_host=media_host,
+        guards=guards,
     )
     # Built either way: it also deletes old pictures (retention), downloads or not.
     downloader = await MediaDownloader.async_create(hass, entry)
@@ -124,6 +140,8 @@ async def async_build_runtime_data(
         failures=failures,
         outcomes=outcomes,
         outbox=outbox,
+        usage=usage,
+        guards=guards,
         sender=sender,
         media_host=media_host,
         downloader=downloader,

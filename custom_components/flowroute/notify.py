@@ -85,7 +85,10 @@ class ContactNotifyEntity(NotifyEntity):
             else None
         )
         await sender.async_send(
-            to=[self._number], body=_with_title(message, title), from_did=preferred
+            to=[self._number],
+            body=_with_title(message, title),
+            from_did=preferred,
+            context=self._context,
         )
 
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from http import HTTPStatus
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
@@ -27,9 +27,10 @@ from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
+from yarl import URL
 
 from .const import DOMAIN, LOGGER
-from .media_types import SUPPORTED_CONTENT_TYPES, extension, guess_mime_type
+from .media_types import SUPPORTED_CONTENT_TYPES, UNKNOWN_TYPE, extension, guess_mime_type
 
 if TYPE_CHECKING:
     from homeassistant.components.image import ImageEntity
@@ -48,6 +49,12 @@ GRACE_AFTER_ACCEPTED: Final = timedelta(hours=1)
 URL_PATH: Final = "/api/flowroute/media/{token}"
 _TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _STORAGE_DIR: Final = "flowroute_media"
+# The extension of a program that answers the URL (a camera's snapshot.cgi, a chart.php)
+# says how it is answered, not what: such a URL passes like one without an extension.
+# (Python 3.14's own table reads .php as application/x-httpd-php; 3.13's does not.)
+_PROGRAM_EXTENSIONS: Final = frozenset(
+    {".php", ".cgi", ".fcgi", ".pl", ".py", ".rb", ".asp", ".aspx", ".ashx", ".jsp"}
+)
 
 DATA_MEDIA_HOST: HassKey[MediaHost] = HassKey(f"{DOMAIN}_media_host")
 
@@ -322,6 +329,24 @@ def _resolve_inside(base: Path, location: str) -> tuple[Path, Path]:
     """Resolve symlinks and '..' so the caller can check the file stays inside base."""
     root = base.resolve()
     return root, (root / location).resolve()
+
+
+def check_media_urls(urls: list[str]) -> None:
+    """Refuse a public media URL whose name says a type Flowroute does not send.
+
+    A URL without a known extension passes: Flowroute fetches it and decides.
+    """
+    for url in urls:
+        name = URL(url).name
+        if "." not in name or PurePath(name).suffix.lower() in _PROGRAM_EXTENSIONS:
+            continue
+        content_type = guess_mime_type(name)
+        if content_type != UNKNOWN_TYPE and content_type not in SUPPORTED_CONTENT_TYPES:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unsupported_media_type",
+                translation_placeholders={"media": name, "content_type": content_type},
+            )
 
 
 async def async_fit_media(

@@ -2,8 +2,8 @@
 
 The modules that decide call these: the send outcomes (repeated failures), the receipt
 tracker (numbers carriers block for registration), the opt-out list (unreadable, or not
-saved), the entry's setup (no external URL). The fix flow of an unreadable opt-out list
-lives here too.
+saved), the guard rails (a flood guard holding, a daily budget reached), the entry's
+setup (no external URL). The fix flow of an unreadable opt-out list lives here too.
 """
 
 from __future__ import annotations
@@ -208,6 +208,60 @@ def async_opt_out_save_failed(
         severity=ir.IssueSeverity.ERROR,
         translation_key=OPT_OUTS_NOT_SAVED,
         translation_placeholders={"title": entry.title, "error": error},
+    )
+
+
+# The guard rails (guards.py decides; these say so until it lifts)
+
+FLOOD_GUARD: Final = "flood_guard"
+BUDGET_REACHED: Final = "budget_reached"
+
+
+@callback
+def async_flood_guard(
+    hass: HomeAssistant, entry: FlowrouteConfigEntry, number: str, *, limit: int | None
+) -> None:
+    """Raise the issue of a number the flood guard holds back; None (lifted) clears it."""
+    _async_raise_or_clear(
+        hass,
+        f"{FLOOD_GUARD}_{entry.entry_id}_{number}",
+        raised=limit is not None,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=FLOOD_GUARD,
+        translation_placeholders={
+            "title": entry.title,
+            "number": format_number(number),
+            "limit": str(limit),
+        },
+    )
+
+
+@callback
+def async_clear_flood_guards(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
+    """Clear the entry's flood guard issues (after a restart, its hour starts clear)."""
+    prefix = f"{FLOOD_GUARD}_{entry.entry_id}_"
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and issue_id.startswith(prefix):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+@callback
+def async_budget_reached(
+    hass: HomeAssistant, entry: FlowrouteConfigEntry, *, budget: str | None
+) -> None:
+    """Raise the issue of an account whose daily budget is spent; None (lifted) clears it.
+
+    `budget` is the limit as people read it: "500 segments" or "$2.00".
+    """
+    _async_raise_or_clear(
+        hass,
+        _issue_id(BUDGET_REACHED, entry.entry_id),
+        raised=budget is not None,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=BUDGET_REACHED,
+        translation_placeholders={"title": entry.title, "budget": str(budget)},
     )
 
 

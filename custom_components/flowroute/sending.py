@@ -1,8 +1,10 @@
 """The one send path: validate, resolve media, queue in the outbox, report per recipient.
 
-The `flowroute.send_message` action, the contacts' notify entities and the legacy
-`notify.flowroute` service all send through `Sender.async_send`, so every check happens
-before anything leaves, whichever way a message was asked for.
+The `flowroute.send_message` action, the contacts' notify entities, the legacy
+`notify.flowroute` service, `flowroute.ask`, keyword replies and Assist's answers all
+send through `Sender.async_send`, so every check happens before anything leaves,
+whichever way a message was asked for: the opt-out list, smart punctuation made plain
+(option), the guard rails (guards.py: flood guard, daily budget).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .api import (
 from .const import (
     CONF_DEFAULT_FROM,
     CONF_NUMBERS,
+    CONF_PLAIN_PUNCTUATION,
     CONF_RETRY_HORIZON,
     DEFAULT_RETRY_HORIZON_HOURS,
     DOMAIN,
@@ -43,6 +46,7 @@ from .outbound_media import (
     MediaFile,
     async_fit_media,
     async_host_media,
+    check_media_urls,
 )
 from .outbox import (
     OutboundMessage,
@@ -50,12 +54,14 @@ from .outbox import (
     OutboxNotSavedError,
     RecipientOptedOutError,
 )
+from .plain_text import first_unplain, make_plain
 from .webhook import async_callback_url
 
 if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
+    from homeassistant.core import Context, HomeAssistant
 
     from .data import FlowrouteConfigEntry
+    from .guards import SendGuards
     from .opt_out import OptOutList
     from .outbound_media import MediaHost
     from .outbox import Outbox
@@ -67,6 +73,7 @@ ACCEPT_WAIT: Final = 10.0
 STATUS_ACCEPTED: Final = "accepted"
 STATUS_QUEUED: Final = "queued"
 STATUS_BLOCKED: Final = "blocked_opted_out"
+STATUS_FLOOD_GUARD: Final = "blocked_flood_guard"
 DELIVERY_UNKNOWN: Final = "unknown"
 
 
@@ -79,6 +86,7 @@ class SendResult:
     status: str
     segments: int
     encoding: str
+    ucs2_character: str | None = None  # the first character that made the text UCS-2
     delivery_state: str | None = None  # only when the caller waited for delivery
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,6 +98,8 @@ class SendResult:
             "segments": self.segments,
             "encoding": self.encoding,
         }
+        if self.ucs2_character is not None:
+            data["ucs2_character"] = self.ucs2_character
         if self.delivery_state is not None:
             data["delivery_state"] = self.delivery_state
         return data
@@ -131,14 +141,16 @@ class Sender:
         opt_outs: OptOutList,
         receipts: ReceiptTracker,
         media_host: MediaHost,
+        guards: SendGuards,
     ) -> None:
-        """Send through the entry's outbox, never to who opted out."""
+        """Send through the entry's outbox, never to who opted out, within the guards."""
         self._hass = hass
         self._entry = entry
         self._outbox = outbox
         self._opt_outs = opt_outs
         self._receipts = receipts
         self._media_host = media_host
+        self._guards = guards
 
     @property
     def numbers(self) -> list[str]:
@@ -172,28 +184,30 @@ class Sender:
         media_urls: list[str] | None = None,
         media: list[MediaFile] | None = None,
         wait_for_delivery: float | None = None,
+        context: Context | None = None,
     ) -> list[SendResult]:
         """Validate, queue one message per recipient and wait briefly for Flowroute.
 
         Nothing is sent while the entry's opt-out list cannot be read, and nothing is
         reported queued that the outbox could not save (both raise). A recipient who
         opted out of the sending number gets nothing and a result with
-        status "blocked_opted_out"; when that is every recipient, the send is refused
-        with a ServiceValidationError instead. With `wait_for_delivery` (seconds), also
-        wait that long for each accepted message's final delivery state; the results
-        then carry it, or "unknown".
+        status "blocked_opted_out", one the flood guard holds back "blocked_flood_guard";
+        when that is every recipient, the send is refused with a ServiceValidationError
+        instead, as it is when the account's daily budget is reached. With
+        `wait_for_delivery` (seconds), also wait that long for each accepted message's
+        final delivery state; the results then carry it, or "unknown". `context` is
+        whoever asked (an automation, a user): the guards' events carry it.
         """
         self._check_opt_outs_readable()
         recipients = list(dict.fromkeys(normalize_recipient(raw) for raw in to))
         if not recipients:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recipients")
         from_did = self.resolve_from(from_did)
+        check_media_urls(list(media_urls or []))
         body = body.strip()
-        blocked = {r for r in recipients if self._opt_outs.is_opted_out(from_did, r)}
-        for recipient in blocked:
-            self._count_blocked(recipient, from_did, body)
-        if len(blocked) == len(recipients):
-            raise opted_out_error(recipients, from_did)
+        if self._entry.options.get(CONF_PLAIN_PUNCTUATION, True):
+            body = make_plain(body)
+        not_sent = self._not_sent(recipients, from_did, body, context)
         urls = list(media_urls or [])
         tokens: tuple[str, ...] = ()
         if media:
@@ -206,11 +220,17 @@ class Sender:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="empty_message")
 
         is_mms = bool(urls)
+        sendable = [r for r in recipients if r not in not_sent]
+        segments = 1 if is_mms else count_segments(body)
+        if (budget := self._guards.budget.exceeded_by(segments * len(sendable))) is not None:
+            raise self._guards.budget.async_refuse(budget, context)
+        # Counted now, before the outbox is awaited: sends at the same time see each other.
+        for recipient in sendable:
+            self._guards.flood.async_count(recipient)
+        self._guards.budget.async_count(segments * len(sendable))
         dlr_callback = async_callback_url(self._hass, self._entry)
         futures: dict[str, asyncio.Future[str]] = {}
-        for recipient in recipients:
-            if recipient in blocked:
-                continue
+        for recipient in sendable:
             message = OutboundMessage(
                 id=uuid.uuid4().hex,
                 to=recipient,
@@ -225,7 +245,14 @@ class Sender:
 
         await asyncio.wait(futures.values(), timeout=ACCEPT_WAIT)
         results = [
-            self._result(recipient, body, is_mms, futures.get(recipient), from_did)
+            self._result(
+                recipient,
+                body=body,
+                is_mms=is_mms,
+                future=futures.get(recipient),
+                from_did=from_did,
+                not_sent=not_sent.get(recipient, STATUS_BLOCKED),
+            )
             for recipient in recipients
         ]
         if tokens and all(result.status == STATUS_ACCEPTED for result in results):
@@ -233,6 +260,30 @@ class Sender:
         if wait_for_delivery is not None:
             results = await self._async_wait_for_delivery(results, wait_for_delivery)
         return results
+
+    def _not_sent(
+        self, recipients: list[str], from_did: str, body: str, context: Context | None
+    ) -> dict[str, str]:
+        """Return who gets nothing and why: opted out, or held back by the flood guard.
+
+        When that is everyone, raise the error of the first reason instead.
+        """
+        not_sent: dict[str, str] = {}
+        for recipient in recipients:
+            if self._opt_outs.is_opted_out(from_did, recipient):
+                not_sent[recipient] = STATUS_BLOCKED
+                self._count_blocked(recipient, from_did, body)
+        if len(not_sent) == len(recipients):
+            raise opted_out_error(recipients, from_did)
+        refusal: ServiceValidationError | None = None
+        for recipient in recipients:
+            if recipient not in not_sent and not self._guards.flood.allows(recipient):
+                not_sent[recipient] = STATUS_FLOOD_GUARD
+                error = self._guards.flood.async_refuse(recipient, context)
+                refusal = refusal or error
+        if refusal is not None and len(not_sent) == len(recipients):
+            raise refusal
+        return not_sent
 
     def _check_opt_outs_readable(self) -> None:
         """Refuse every send while the opt-out list cannot be read (it fails closed)."""
@@ -265,7 +316,7 @@ class Sender:
         receipts = self._receipts
 
         async def state_of(result: SendResult) -> str | None:
-            if result.status == STATUS_BLOCKED:
+            if result.status in (STATUS_BLOCKED, STATUS_FLOOD_GUARD):
                 return None
             if result.message_id is None:  # still queued: no receipt can come yet
                 return DELIVERY_UNKNOWN
@@ -301,13 +352,16 @@ class Sender:
     def _result(
         self,
         recipient: str,
+        *,
         body: str,
         is_mms: bool,
         future: asyncio.Future[str] | None,
         from_did: str,
+        not_sent: str,
     ) -> SendResult:
+        """Return what happened to one recipient; `not_sent` is why, if nothing was queued."""
         if future is None:
-            message_id, status = None, STATUS_BLOCKED
+            message_id, status = None, not_sent
         elif not future.done() or future.cancelled():
             # Cancelled: the outbox stopped (a reload); the message waits in its store.
             message_id, status = None, STATUS_QUEUED
@@ -323,6 +377,7 @@ class Sender:
             status=status,
             segments=1 if is_mms else count_segments(body),
             encoding=str(sms_encoding(body)),
+            ucs2_character=None if is_mms else first_unplain(body),
         )
 
     def _translate(self, recipient: str, error: BaseException) -> HomeAssistantError:

@@ -1,7 +1,13 @@
-"""Sensors per number: last text received, last delivery status, message counts, opt-outs.
+"""Sensors per number (last text, delivery status, counts, opt-outs) and of usage and spend.
 
 Every sensor is one description: the signals of its number that wake it, and what each
-item makes it show; or, for a value the entry keeps elsewhere, where to read it.
+item makes it show; or, for a value the entry keeps elsewhere, where to read it; or, for
+usage, which figure of which period's totals it shows (read by usage.py).
+
+The account's usage sensors are on a device of the account: its texts and spend are the
+account's, whichever number sent them, and one entity per figure is what the energy-style
+statistics graphs want (the same total on every number's device would be counted once per
+number). Each number's device has its own texts sent and received this month.
 """
 
 from __future__ import annotations
@@ -17,11 +23,15 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import DeliveryState, format_number
 from .const import (
     CONF_NUMBERS,
+    DOMAIN,
     SIGNAL_BLOCKED,
     SIGNAL_MESSAGE_RECEIVED,
     SIGNAL_OPT_OUT,
@@ -30,6 +40,7 @@ from .const import (
     SIGNAL_SENT,
 )
 from .entity import FlowrouteDidEntity
+from .usage import UsageCoordinator, dollars
 
 if TYPE_CHECKING:
     import asyncio
@@ -43,6 +54,7 @@ if TYPE_CHECKING:
 
     from .data import FlowrouteConfigEntry, FlowrouteData
     from .messages import ReceiptUpdate, ReceivedMessage, SentNotice
+    from .usage import Tally
 
 PARALLEL_UPDATES = 0
 
@@ -247,18 +259,116 @@ SENSORS: tuple[FlowrouteSensorEntityDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class FlowrouteUsageSensorEntityDescription(SensorEntityDescription):
+    """A usage sensor: which figure of the day's or the month's totals it shows.
+
+    Every one is a total that starts again at midnight or on the first of the month, in
+    Home Assistant's time zone: state class total with `last_reset` at that start. It is
+    the one monetary sensors may have, and it tells long-term statistics where each cycle
+    begins even when no state was recorded at the moment it went back to zero.
+    """
+
+    value_fn: Callable[[Tally], int | Decimal]
+    monthly: bool
+    state_class: SensorStateClass = SensorStateClass.TOTAL
+
+
+def _sent(tally: Tally) -> int:
+    return tally.sent
+
+
+def _received(tally: Tally) -> int:
+    return tally.received
+
+
+def _segments_sent(tally: Tally) -> int:
+    return tally.segments_sent
+
+
+def _spend(tally: Tally) -> Decimal:
+    return dollars(tally.spend_nanodollars)
+
+
+_MONEY: dict[str, Any] = {
+    "device_class": SensorDeviceClass.MONETARY,
+    "native_unit_of_measurement": "USD",
+    # Flowroute prices texts in tenths of a cent ($0.0040 a segment).
+    "suggested_display_precision": 4,
+}
+TEXTS_SENT_MONTH = FlowrouteUsageSensorEntityDescription(
+    key="texts_sent_month", translation_key="texts_sent_month", value_fn=_sent, monthly=True
+)
+TEXTS_RECEIVED_MONTH = FlowrouteUsageSensorEntityDescription(
+    key="texts_received_month",
+    translation_key="texts_received_month",
+    value_fn=_received,
+    monthly=True,
+)
+ACCOUNT_USAGE_SENSORS: tuple[FlowrouteUsageSensorEntityDescription, ...] = (
+    FlowrouteUsageSensorEntityDescription(
+        key="texts_sent_today", translation_key="texts_sent_today", value_fn=_sent, monthly=False
+    ),
+    TEXTS_SENT_MONTH,
+    FlowrouteUsageSensorEntityDescription(
+        key="texts_received_today",
+        translation_key="texts_received_today",
+        value_fn=_received,
+        monthly=False,
+    ),
+    TEXTS_RECEIVED_MONTH,
+    # What the bill counts rather than what people count: diagnostic.
+    FlowrouteUsageSensorEntityDescription(
+        key="segments_sent_month",
+        translation_key="segments_sent_month",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_segments_sent,
+        monthly=True,
+    ),
+    FlowrouteUsageSensorEntityDescription(
+        key="spend_today", translation_key="spend_today", value_fn=_spend, monthly=False, **_MONEY
+    ),
+    FlowrouteUsageSensorEntityDescription(
+        key="spend_month", translation_key="spend_month", value_fn=_spend, monthly=True, **_MONEY
+    ),
+)
+NUMBER_USAGE_SENSORS: tuple[FlowrouteUsageSensorEntityDescription, ...] = (
+    TEXTS_SENT_MONTH,
+    TEXTS_RECEIVED_MONTH,
+)
+
+
+def account_device_info(entry: FlowrouteConfigEntry) -> DeviceInfo:
+    """Return the device of the entry's account (not a number: no digits-only identifier)."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"account_{entry.entry_id}")},  # never the access key
+        name=entry.title,
+        manufacturer="Flowroute",
+        model="Account",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlowrouteConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of every number."""
+    """Add the sensors of every number, and the account's usage sensors."""
     async_add_entities(
         (FlowrouteSensor if description.value_fn is not None else FlowrouteRestoredSensor)(
             entry, did, description
         )
         for did in entry.data[CONF_NUMBERS]
         for description in SENSORS
+    )
+    async_add_entities(
+        FlowrouteUsageSensor(entry, description) for description in ACCOUNT_USAGE_SENSORS
+    )
+    async_add_entities(
+        FlowrouteUsageSensor(entry, description, did)
+        for did in entry.data[CONF_NUMBERS]
+        for description in NUMBER_USAGE_SENSORS
     )
 
 
@@ -362,3 +472,47 @@ class FlowrouteRestoredSensor(FlowrouteSensor, RestoreSensor):
             }
         self._show(value, attributes)
         await super().async_added_to_hass()
+
+
+class FlowrouteUsageSensor(CoordinatorEntity[UsageCoordinator], SensorEntity):
+    """A figure of the account's (or one number's) usage today or this month.
+
+    Unknown until the first read of the message records; unavailable while reading fails.
+    """
+
+    _attr_has_entity_name = True
+    entity_description: FlowrouteUsageSensorEntityDescription
+
+    def __init__(
+        self,
+        entry: FlowrouteConfigEntry,
+        description: FlowrouteUsageSensorEntityDescription,
+        did: str | None = None,
+    ) -> None:
+        """Describe the sensor of the account, or of the number `did`."""
+        super().__init__(entry.runtime_data.usage)
+        self.entity_description = description
+        self._did = did
+        if did is None:
+            self._attr_unique_id = f"account_{entry.entry_id}_{description.key}"
+            self._attr_device_info = account_device_info(entry)
+        else:
+            self._attr_unique_id = f"{did}_{description.key}"
+            self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, did)})
+
+    @property
+    def native_value(self) -> int | Decimal | None:
+        """Return the figure of the period's totals."""
+        if (figures := self.coordinator.data) is None:
+            return None
+        description = self.entity_description
+        if description.monthly:
+            return description.value_fn(figures.for_month(self._did))
+        return description.value_fn(figures.for_today(self._did))
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Return when the period began: midnight, or the first of the month."""
+        if (figures := self.coordinator.data) is None:
+            return None
+        return figures.month_start if self.entity_description.monthly else figures.day_start

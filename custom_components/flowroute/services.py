@@ -198,6 +198,7 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
         media_urls=call.data[ATTR_MEDIA_URLS],
         media=media,
         wait_for_delivery=call.data.get(ATTR_WAIT_FOR_DELIVERY),
+        context=call.context,
     )
     response: dict[str, Any] = {"messages": [result.as_dict() for result in results]}
     return response
@@ -278,11 +279,12 @@ async def _async_ask(call: ServiceCall) -> ServiceResponse:
         body = f"{body}\n{listed}"
     # Waiting before the text leaves: the fastest reply still finds its question.
     question = board.async_add(entry.entry_id, did, number, choices)
+    # A callback: Home Assistant runs a plain function in its executor, off the loop.
     cancel_timeout = async_call_later(
-        hass, timeout, lambda _now: question.resolve({"timed_out": True})
+        hass, timeout, callback(lambda _now: question.resolve({"timed_out": True}))
     )
     try:
-        await sender.async_send(to=[number], body=body, from_did=did)
+        await sender.async_send(to=[number], body=body, from_did=did, context=call.context)
         response: dict[str, Any] = await question.future
     finally:
         cancel_timeout()

@@ -30,7 +30,9 @@ RECENT_IDS: Final = "recent_ids"
 RECEIPTS: Final = "receipts"
 OPT_OUTS: Final = "opt_outs"
 INBOUND_MEDIA: Final = "inbound_media"
-ENTRY_PARTS: Final = (OUTBOX, RECENT_IDS, RECEIPTS, OPT_OUTS, INBOUND_MEDIA)
+GUARDS: Final = "guards"
+USAGE: Final = "usage"
+ENTRY_PARTS: Final = (OUTBOX, RECENT_IDS, RECEIPTS, OPT_OUTS, INBOUND_MEDIA, GUARDS, USAGE)
 # A file moved aside is named `<key>.unreadable.<UTC time>` (no colons: Windows shares).
 UNREADABLE_SUFFIX: Final = ".unreadable."
 

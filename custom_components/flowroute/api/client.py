@@ -4,9 +4,10 @@ import asyncio
 import base64
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from http import HTTPStatus
 
 import aiohttp
@@ -114,7 +115,24 @@ class FlowrouteClient:
         self, start: datetime, end: datetime, *, page_size: int = 200
     ) -> list[MessageRecord]:
         """Return the records of every message between `start` and `end` (naive is UTC)."""
-        url = self._url(
+        return await self._collect(self._messages_url(start, end, page_size), parse_messages_page)
+
+    async def iter_message_pages(
+        self, start: datetime, end: datetime, *, page_size: int = 200, receipts: bool = True
+    ) -> AsyncIterator[tuple[MessageRecord, ...]]:
+        """Yield the records between `start` and `end` (naive is UTC) one page at a time.
+
+        For a month of records: only one page is held at once. Without `receipts`, the
+        records' delivery receipts are not parsed (and are left empty).
+        """
+        async for items in self._pages(
+            self._messages_url(start, end, page_size),
+            partial(parse_messages_page, receipts=receipts),
+        ):
+            yield items
+
+    def _messages_url(self, start: datetime, end: datetime, page_size: int) -> URL:
+        return self._url(
             "v2.1",
             "messages",
             start_date=_format_time(start),
@@ -122,7 +140,6 @@ class FlowrouteClient:
             limit=page_size,
             offset=0,
         )
-        return await self._collect(url, parse_messages_page)
 
     async def _send(self, attributes: dict[str, object], dlr_callback: str | None) -> SentMessage:
         if dlr_callback is not None:
@@ -135,14 +152,20 @@ class FlowrouteClient:
         return _parse(parse_sent_message, document)
 
     async def _collect[T](self, url: URL, parse: Callable[[object], Page[T]]) -> list[T]:
-        """Fetch a list page by page while `links.next` leads somewhere new."""
-        items: list[T] = []
+        """Fetch a whole list, page by page."""
+        return [item async for items in self._pages(url, parse) for item in items]
+
+    async def _pages[T](
+        self, url: URL, parse: Callable[[object], Page[T]]
+    ) -> AsyncIterator[tuple[T, ...]]:
+        """Yield the items of each page while `links.next` leads somewhere new."""
         seen = {url}
         while True:
             page = _parse(parse, await self._request("GET", url))
-            items.extend(page.items)
+            if page.items:
+                yield page.items
             if page.next_link is None or not page.items:
-                return items
+                return
             url = self._follow(page.next_link)
             if url in seen:
                 raise FlowrouteInvalidResponseError(f"Flowroute's pages loop back to {url}")

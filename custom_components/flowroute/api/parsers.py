@@ -196,10 +196,13 @@ def _plain_sms(payload: object) -> InboundMessage | None:
     )
 
 
-def parse_message_record(obj: object, *, included: object = None) -> MessageRecord:
+def parse_message_record(
+    obj: object, *, included: object = None, receipts: bool = True
+) -> MessageRecord:
     """Parse a message record: a whole `{"data": ...}` document or one resource of a list.
 
-    `included` is the top-level `included` list of the page the resource came from.
+    `included` is the top-level `included` list of the page the resource came from; without
+    `receipts` the record's delivery receipts are left out (most of the parsing's work).
     """
     resource = _object(obj, "the message record")
     if "data" in resource:
@@ -225,7 +228,9 @@ def parse_message_record(obj: object, *, included: object = None) -> MessageReco
         message_type=_text(attributes.get("message_type")),
         delivery_receipts=_record_receipts(
             message_id, attributes.get("delivery_receipts"), from_number, to_number
-        ),
+        )
+        if receipts
+        else (),
     )
 
 
@@ -241,13 +246,13 @@ def parse_numbers_page(document: object) -> Page[PhoneNumber]:
     )
 
 
-def parse_messages_page(document: object) -> Page[MessageRecord]:
-    """Parse a page of `GET /v2.1/messages`."""
+def parse_messages_page(document: object, *, receipts: bool = True) -> Page[MessageRecord]:
+    """Parse a page of `GET /v2.1/messages` (see parse_message_record for `receipts`)."""
     page = _object(document, "the message records page")
     included = page.get("included")
     return Page(
         items=tuple(
-            parse_message_record(entry, included=included)
+            parse_message_record(entry, included=included, receipts=receipts)
             for entry in _array(page.get("data"), "data")
         ),
         next_link=_next_link(page),
@@ -489,6 +494,12 @@ def _number(value: object) -> str | None:
         value = str(value)
     if type(value) is not str:
         return None
+    if (
+        value.isdigit()
+        and value.isascii()
+        and _MIN_NUMBER_DIGITS <= len(value) <= _MAX_NUMBER_DIGITS
+    ):
+        return canonical_number(value)  # the usual case, "12065550100", without the pattern
     match = _NUMBER.fullmatch(value.strip())
     return canonical_number(match[1]) if match else None
 
