@@ -13,13 +13,14 @@ import argparse
 import asyncio
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import aiohttp
 
 from simulator.app import serve
 from simulator.core import Simulator
 from simulator.rules import display_number
+from simulator.seeding import SeedPlan
 from simulator.settings import Settings
 from simulator.state import DEFAULT_ACCOUNT
 
@@ -133,11 +134,19 @@ def banner(hass: HassProcess, simulator_url: str) -> list[str]:
         f'    "turn on the porch light" or "is the coffee maker on?" to {numbers[0]};',
         f'  - turn on "{GARAGE_DOOR_NAME}" in Home Assistant (Settings > Devices & services >',
         f'    Helpers): {ALEX.name} is asked "Close it?"; answer "yes" and it closes.',
+        f"The simulator holds {HISTORY.count} made-up texts of the last 30 days: the account's",
+        "device shows this month's usage and spend once Home Assistant has read them.",
         "Or, in Home Assistant, Developer tools > Actions > Flowroute: Send message (or",
         f"Flowroute: Ask, which waits for the answer), to {ALEX.name}'s number.",
         f"Home Assistant's log: {hass.log_file}",
         "Press Ctrl-C to stop.",
     ]
+
+
+# A month of made-up texts to and from other handsets (the phone page does not show
+# them): the usage and cost sensors show this month's share as soon as Home Assistant
+# reads the records. The same seed gives the same texts.
+HISTORY: Final = SeedPlan(count=900, days=30, seed=2026)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -149,6 +158,7 @@ async def run(args: argparse.Namespace) -> int:
     simulator = Simulator(
         [DEFAULT_ACCOUNT], Settings(handsets=tuple(contact.number for contact in CONTACTS))
     )
+    simulator.seed_records(HISTORY)
     try:
         hass = HassProcess(args.config, port=args.port)
         async with serve(simulator, "127.0.0.1", args.simulator_port) as simulator_url:
