@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 # The simulator's default account (simulator.testing.DEFAULT_ACCOUNT).
 ACCESS_KEY = "12345678"
+ENTRY_ID = "01JFR0VTE0ENTRY0000000000A"
 SECRET_KEY = "sim-secret-key"
 DID_1 = "12065550199"
 DID_2 = "12065550188"
@@ -101,8 +102,12 @@ def subentries_data() -> list[ConfigSubentryData]:
 def config_entry(
     simulator: RunningSimulator, subentries_data: list[ConfigSubentryData]
 ) -> MockConfigEntry:
-    """A config entry for the simulator's account (not yet added to hass)."""
+    """A config entry for the simulator's account (not yet added to hass).
+
+    Its id is fixed: the account's sensors' unique ids carry it, and snapshots show them.
+    """
     return MockConfigEntry(
+        entry_id=ENTRY_ID,
         subentries_data=subentries_data,
         domain=DOMAIN,
         title="Flowroute +1 206 555 0199",
