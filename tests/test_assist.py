@@ -28,7 +28,7 @@ from homeassistant.core import Context, Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import chat_session, intent
-from homeassistant.helpers.recorder import get_instance, session_scope
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -38,7 +38,6 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
-from sqlalchemy import text as sql
 
 from custom_components.flowroute import assist, logbook
 from custom_components.flowroute.assist import AGENT_TIMEOUT, MAX_WAITING_PER_SENDER
@@ -59,6 +58,7 @@ from custom_components.flowroute.const import (
     SUBENTRY_CONTACT,
 )
 
+from . import recorder_helpers
 from .conftest import DID_1, DID_2
 
 if TYPE_CHECKING:
@@ -619,7 +619,8 @@ async def test_the_passphrase_opens_assist_and_is_kept_nowhere(
     assert hass.states.get(PUMP).state == "off"  # type: ignore[union-attr]
 
     await async_wait_recording_done(hass)
-    types, recorded = await get_instance(hass).async_add_executor_job(_recorded, hass)
+    recorder = get_instance(hass)
+    types, recorded = await recorder.async_add_executor_job(recorder_helpers.recorded, hass)
     if extra_options[CONF_RECORD_BODIES]:
         assert {EVENT_MESSAGE_RECEIVED, EVENT_ASSIST_EXCHANGE} <= set(types)
         assert asked[0] in recorded  # what was asked is there: the search below can fail
@@ -638,22 +639,6 @@ async def test_the_passphrase_opens_assist_and_is_kept_nowhere(
     assert "Text from Pat not passed to Assist: no passphrase" in caplog.text
     for place in seen:
         assert "sesame" not in place.casefold()
-
-
-def _recorded(hass: HomeAssistant) -> tuple[list[str], str]:
-    """Return the recorded event types and everything recorded as one text."""
-    with session_scope(hass=hass, read_only=True) as session:
-        types = [row[0] for row in session.execute(sql("SELECT event_type FROM event_types"))]
-        parts = [
-            str(row[0])
-            for query in (
-                "SELECT shared_data FROM event_data",
-                "SELECT shared_attrs FROM state_attributes",
-                "SELECT state FROM states",
-            )
-            for row in session.execute(sql(query))
-        ]
-    return types, "\n".join(parts)
 
 
 # Guard rails

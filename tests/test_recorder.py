@@ -7,13 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from homeassistant.components.recorder import Recorder, get_instance
-from homeassistant.components.recorder.util import session_scope
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
-from sqlalchemy import text
 
 from custom_components.flowroute.const import (
     CONF_RECORD_BODIES,
@@ -23,6 +21,7 @@ from custom_components.flowroute.const import (
 from custom_components.flowroute.inbound import BODY_EVENTS
 from simulator.testing import RunningSimulator
 
+from . import recorder_helpers
 from .conftest import DID_1
 
 BODY = "The alarm code is 4711"
@@ -45,22 +44,6 @@ def auto_enable_custom_integrations(
     """Override the suite's autouse fixture: the recorder must start before `hass`."""
 
 
-def _recorded(hass: HomeAssistant) -> tuple[list[str], str]:
-    """Return the recorded event types and everything recorded as one text."""
-    with session_scope(hass=hass, read_only=True) as session:
-        types = [row[0] for row in session.execute(text("SELECT event_type FROM event_types"))]
-        parts = [
-            str(row[0])
-            for query in (
-                "SELECT shared_data FROM event_data",
-                "SELECT shared_attrs FROM state_attributes",
-                "SELECT state FROM states",
-            )
-            for row in session.execute(text(query))
-        ]
-    return types, "\n".join(parts)
-
-
 async def _text_the_house(
     hass: HomeAssistant, simulator: RunningSimulator
 ) -> tuple[list[str], str]:
@@ -68,10 +51,10 @@ async def _text_the_house(
     await simulator.idle()
     await hass.async_block_till_done()
     await async_wait_recording_done(hass)
-    return await get_instance(hass).async_add_executor_job(_recorded, hass)
+    return await get_instance(hass).async_add_executor_job(recorder_helpers.recorded, hass)
 
 
-async def test_bodies_are_not_recorded_by_default(
+async def test_bodies_are_notrecorded_by_default(
     hass: HomeAssistant,
     simulator: RunningSimulator,
     listening: MockConfigEntry,
@@ -89,7 +72,7 @@ async def test_bodies_are_not_recorded_by_default(
     assert not set(BODY_EVENTS) & get_instance(hass).exclude_event_types
 
 
-async def test_bodies_are_recorded_when_the_user_opted_in(
+async def test_bodies_arerecorded_when_the_user_opted_in(
     hass: HomeAssistant,
     simulator: RunningSimulator,
     listening: MockConfigEntry,
