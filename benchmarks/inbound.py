@@ -76,7 +76,9 @@ TWILIO_ACCOUNT = "AC" + "0" * 32
 class NoReplies:
     """Keyword replies are not part of this benchmark (its texts are no keywords)."""
 
-    async def async_send(self, *, to: list[str], body: str, from_did: str | None) -> None:
+    async def async_send(
+        self, *, to: list[str], body: str, from_did: str | None, origin: object = None
+    ) -> None:
         """Send nothing."""
 
 

@@ -3,8 +3,9 @@
 Starts the simulator (its phone page plays Alex's and Sam's handsets), starts Home Assistant
 with its config folder in config/, completes the onboarding, adds the Flowroute account
 through the config flow, two contacts (Alex may talk to Assist), a camera, a porch light and
-a coffee maker for Assist, a garage door, and three example automations, prints where
-everything is, and runs until Ctrl-C. A second run reuses the folder and starts quickly.
+a coffee maker for Assist, a garage door, and three example automations, has Sam and Alex
+text the house (the Texts panel opens with their conversations), prints where everything
+is, and runs until Ctrl-C. A second run reuses the folder and starts quickly.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from .configure import (
     add_contact,
     add_flowroute,
     add_garage_door,
+    add_opening_conversations,
     add_things_for_assist,
     messaging_numbers,
+    name_handsets,
 )
 from .hass import (
     DEMO_PASSWORD,
@@ -108,6 +111,7 @@ async def set_up(hass: HassProcess, simulator_url: str) -> None:
     await add_things_for_assist(hass)
     garage_door = await add_garage_door(hass)
     await add_automations(hass, camera_entity_id=camera, garage_door_entity_id=garage_door)
+    await add_opening_conversations(hass, simulator_url, entry_id)
 
 
 def banner(hass: HassProcess, simulator_url: str) -> list[str]:
@@ -136,7 +140,8 @@ def banner(hass: HassProcess, simulator_url: str) -> list[str]:
         f'    Helpers): {ALEX.name} is asked "Close it?"; answer "yes" and it closes.',
         f"The simulator holds {HISTORY.count} made-up texts of the last 30 days: the account's",
         "device shows this month's usage and spend once Home Assistant has read them.",
-        "Or, in Home Assistant, Developer tools > Actions > Flowroute: Send message (or",
+        "In Home Assistant, the Texts panel in the sidebar shows the conversations and",
+        "answers them; or Developer tools > Actions > Flowroute: Send message (or",
         f"Flowroute: Ask, which waits for the answer), to {ALEX.name}'s number.",
         f"Home Assistant's log: {hass.log_file}",
         "Press Ctrl-C to stop.",
@@ -163,6 +168,7 @@ async def run(args: argparse.Namespace) -> int:
         hass = HassProcess(args.config, port=args.port)
         async with serve(simulator, "127.0.0.1", args.simulator_port) as simulator_url:
             say(f"Flowroute simulator listening on {simulator_url}")
+            await name_handsets(simulator_url)
             say(f"Starting Home Assistant in {hass.config_dir} (the first start takes longer) ...")
             try:
                 await hass.start()

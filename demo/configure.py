@@ -4,18 +4,22 @@ The Flowroute account through the config flow, pointed at the simulator; contact
 the subentry flow (Alex may talk to Assist, as the demo user); a camera that shows a
 bundled picture; a porch light and a coffee maker for Assist (template entities in
 templates.yaml, exposed to Assist); a garage door (a toggle helper, not exposed: the
-house asks before closing it); the example automations. Every step finds what a previous
-run left in place and keeps it, so a second start is quick.
+house asks before closing it); the example automations; Sam's and Alex's first texts, so
+that the Texts panel opens with two conversations. Every step finds what a previous run
+left in place and keeps it, so a second start is quick.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+import aiohttp
 
 from simulator.rules import display_number
 from simulator.state import DEFAULT_ACCOUNT, Account
@@ -23,13 +27,16 @@ from simulator.state import DEFAULT_ACCOUNT, Account
 from .hass import FlowError, HassError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from .hass import HassProcess
 
 DOMAIN: Final = "flowroute"
 CAMERA_PICTURE: Final = Path(__file__).with_name("camera.jpg")
 CAMERA_NAME: Final = "Demo camera"
+# Home Assistant 2026.11 names a Local file camera after its file (its form lost the name).
+CAMERA_FILE: Final = f"{CAMERA_NAME}.jpg"
+LEGACY_CAMERA_FILE: Final = "camera.jpg"  # what folders made before that hold
 LOAD_TIMEOUT: Final = 120.0
 GARAGE_DOOR_NAME: Final = "Garage door"
 PORCH_LIGHT_UNIQUE_ID: Final = "flowroute_demo_porch_light"
@@ -240,18 +247,23 @@ async def add_camera(hass: HassProcess) -> str:
 
     The picture is copied into the config folder once: replace it there to show another.
     """
-    picture = hass.config_dir / "camera.jpg"
+    picture = hass.config_dir / LEGACY_CAMERA_FILE
+    if not picture.exists():
+        picture = hass.config_dir / CAMERA_FILE
     if not picture.exists():
         shutil.copyfile(CAMERA_PICTURE, picture)
-    result = await hass.run_config_flow(
-        "local_file", {"user": {"name": CAMERA_NAME, "file_path": str(picture)}}
-    )
+    flow = await hass.post("/api/config/config_entries/flow", {"handler": "local_file"})
+    answers = {"file_path": str(picture)}
+    if any(field["name"] == "name" for field in flow.get("data_schema") or []):
+        answers["name"] = CAMERA_NAME  # asked for before 2026.11
+    result = await hass.post(f"/api/config/config_entries/flow/{flow['flow_id']}", answers)
     if result["type"] == "create_entry":
         entry_id: str = result["result"]["entry_id"]
     else:
         _expect(result, "abort", "already_configured")
         entries = await hass.config_entries("local_file")
-        entry_id = next(entry["entry_id"] for entry in entries if entry["title"] == CAMERA_NAME)
+        titles = {CAMERA_NAME, picture.stem}
+        entry_id = next(entry["entry_id"] for entry in entries if entry["title"] in titles)
     await wait_until_loaded(hass, entry_id)
     websocket = await hass.websocket()
     registry: list[dict[str, Any]] = await websocket.command(
@@ -348,6 +360,70 @@ async def add_automations(
     )
     await hass.call_service("automation", "reload")
     return True
+
+
+async def add_opening_conversations(hass: HassProcess, simulator_url: str, entry_id: str) -> bool:
+    """Open the Texts panel on two conversations; False if it has some already.
+
+    Sam texts a picture of the house to the first number and the house answers once;
+    Alex asks Assist to turn on the porch light (Assist answers by itself).
+    """
+    websocket = await hass.websocket()
+    listed = {"type": "flowroute/conversations/list", "config_entry_id": entry_id}
+    if (await websocket.command(listed))["total"]:
+        return False
+    did = messaging_numbers()[0]
+    sam = next(contact for contact in CONTACTS if not contact.assist)
+    picture = {
+        "content_base64": base64.b64encode(CAMERA_PICTURE.read_bytes()).decode(),
+        "mime_type": "image/jpeg",
+        "file_name": "house.jpg",
+    }
+    await _text_the_house(
+        simulator_url,
+        {
+            "from": sam.number,
+            "to": did,
+            "body": "Walked past your place: all looks fine from the street.",
+            "media": [picture],
+        },
+    )
+    # The reply comes after Sam's text in the thread: wait until the house has it.
+    deadline = time.monotonic() + LOAD_TIMEOUT
+    while not (await websocket.command(listed))["total"]:
+        if time.monotonic() > deadline:
+            raise HassError(f"Sam's text did not reach Home Assistant within {LOAD_TIMEOUT:.0f} s")
+        await asyncio.sleep(0.2)
+    await hass.call_service(
+        DOMAIN,
+        "send_message",
+        {"config_entry_id": entry_id, "from": did, "to": sam.number, "message": "Thanks, Sam!"},
+    )
+    await _text_the_house(
+        simulator_url, {"from": ALEX.number, "to": did, "body": "Turn on the porch light"}
+    )
+    return True
+
+
+async def name_handsets(simulator_url: str, contacts: Sequence[Contact] = CONTACTS) -> None:
+    """Tell the simulator the contacts' names: the phone page shows Alex and Sam by name."""
+    async with aiohttp.ClientSession() as session:
+        for contact in contacts:
+            async with session.put(
+                f"{simulator_url}/sim/handsets/{contact.number}", json={"name": contact.name}
+            ) as response:
+                if response.status >= 300:  # noqa: PLR2004
+                    raise HassError(f"The simulator refused a name: {await response.text()}")
+
+
+async def _text_the_house(simulator_url: str, text: dict[str, Any]) -> None:
+    """Text a number from a handset through the simulator's control API (as the phone page)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{simulator_url}/sim/inbound", json=text) as response,
+    ):
+        if response.status >= 300:  # noqa: PLR2004
+            raise HassError(f"The simulator refused a text: {await response.text()}")
 
 
 async def _registered(hass: HassProcess, platform: str, unique_id: str) -> str | None:

@@ -117,8 +117,18 @@ http:
 """
 HTTP_STORE: Final = Path(".storage", "http")
 
-_LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (?P<level>[A-Z]+) ")
+# Home Assistant 2026.11 added the UTC offset to the time ("14:03:45.688-08:00").
+_LOG_RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?:[+-]\d\d:\d\d)? "
+    r"(?P<level>[A-Z]+) \([^)]*\) \[(?P<logger>[^\]]+)\]"
+)
 _PROBLEM_LEVELS: Final = frozenset({"ERROR", "CRITICAL"})
+# Home Assistant warns of what the integration does that a coming release breaks: "Detected
+# that custom integration 'flowroute' ..." (helpers/frame.py) or "The deprecated ... was used
+# from flowroute" (helpers/deprecation.py). Such a warning is a problem here too; the
+# integration's own records (its logger's name says flowroute) are not.
+_DEPRECATION = re.compile(r"Detected that custom integration|deprecat", re.IGNORECASE)
+_OWN_LOGGER: Final = "custom_components.flowroute"
 _TRACEBACK: Final = "Traceback (most recent call last)"
 
 # Linux: the child gets SIGTERM when the process that started it dies, however it dies,
@@ -610,6 +620,16 @@ class HassProcess:
             answers,
         )
 
+    async def run_options_flow(
+        self, entry_id: str, answers: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """Change an entry's options step by step (its Configure button); the last result."""
+        return await self._run_flow(
+            "/api/config/config_entries/options/flow",
+            {"handler": entry_id, "show_advanced_options": True},
+            answers,
+        )
+
     async def _run_flow(
         self, path: str, start: Mapping[str, Any], answers: Mapping[str, Mapping[str, Any]]
     ) -> dict[str, Any]:
@@ -642,7 +662,9 @@ class HassProcess:
     # Log
 
     def log_problems(self) -> list[str]:
-        """Return the ERROR and CRITICAL records, and any record with a traceback.
+        """Return the ERROR and CRITICAL records, any with a traceback, and deprecation warnings.
+
+        A deprecation warning counts when Home Assistant names the integration in it.
 
         Covers every run of this object, restarts included (Home Assistant renames the
         previous log when it starts). Each item is one record with its traceback.
@@ -917,8 +939,18 @@ def _problems_in(log: Path) -> list[str]:
     problems = []
     for record in records:
         match = _LOG_RECORD.match(record[0])
-        if (match and match["level"] in _PROBLEM_LEVELS) or any(
-            _TRACEBACK in line for line in record
+        if (
+            (match and match["level"] in _PROBLEM_LEVELS)
+            or any(_TRACEBACK in line for line in record)
+            or (match and _is_our_deprecation(match["level"], match["logger"], record))
         ):
             problems.append("\n".join(record))
     return problems
+
+
+def _is_our_deprecation(level: str, logger: str, record: list[str]) -> bool:
+    """Whether a record is Home Assistant warning of a deprecated use by the integration."""
+    if level != "WARNING" or logger == _OWN_LOGGER or logger.startswith(f"{_OWN_LOGGER}."):
+        return False
+    text = "\n".join(record)
+    return "flowroute" in text.casefold() and _DEPRECATION.search(text) is not None

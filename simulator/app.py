@@ -12,6 +12,7 @@ from .api import add_api_routes
 from .control import add_control_routes
 from .core import SIMULATOR_KEY, Simulator
 from .errors import ApiError, DropConnection
+from .index import add_index_route
 from .payloads import JSON_API, error_document
 from .phone import add_phone_routes
 
@@ -60,6 +61,7 @@ def create_app(simulator: Simulator) -> web.Application:
     add_api_routes(app)
     add_control_routes(app)
     add_phone_routes(app)
+    add_index_route(app)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await simulator.start()

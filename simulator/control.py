@@ -19,6 +19,7 @@ from .errors import ApiError
 from .faults import Fault, FaultKind, FaultTarget
 from .payloads import message_timestamp, receipt_attributes
 from .receipts import ReceiptMode, ReceiptRule
+from .rules import display_number, parse_number
 from .seeding import SeedPlan
 from .settings import OptOutMode
 from .state import CallbackAttempt, Direction, MessageRecord, SendAttempt
@@ -44,6 +45,8 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_post("/sim/settings", post_settings)
     app.router.add_get("/sim/accounts", get_accounts)
     app.router.add_get("/sim/opt-outs", get_opt_outs)
+    app.router.add_get("/sim/handsets", get_handsets)
+    app.router.add_put("/sim/handsets/{number}", put_handset)
     app.router.add_post("/sim/reset", post_reset)
     app.router.add_get("/sim/media/{media_id}", get_media)
 
@@ -229,6 +232,29 @@ async def get_opt_outs(request: web.Request) -> web.Response:
     )
 
 
+async def get_handsets(request: web.Request) -> web.Response:
+    """List the handsets on the phone page (from the start or added since), with names."""
+    simulator = _simulator(request)
+    state = simulator.state
+    numbers = dict.fromkeys((*simulator.settings.handsets, *state.handsets))
+    return web.json_response(
+        {"handsets": [_handset_view(number, state.handset_names.get(number)) for number in numbers]}
+    )
+
+
+async def put_handset(request: web.Request) -> web.Response:
+    """Name a handset on the phone page: {name} (null forgets it); the number is shown."""
+    body = await json_object(request)
+    try:
+        number = parse_number(request.match_info["number"])
+        name = _simulator(request).state.name_handset(
+            number, json_field(body, "name", str, default=None)
+        )
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+    return web.json_response(_handset_view(number, name))
+
+
 async def post_reset(request: web.Request) -> web.Response:
     """Cancel pending posts and forget everything but the accounts."""
     await _simulator(request).reset()
@@ -389,6 +415,10 @@ def _record_view(record: MessageRecord) -> dict[str, Any]:
         "timestamp": message_timestamp(record.timestamp),
         "receipts": [receipt_attributes(receipt) for receipt in record.receipts],
     }
+
+
+def _handset_view(number: str, name: str | None) -> dict[str, Any]:
+    return {"number": number, "display": display_number(number), "name": name}
 
 
 def _attempt_view(attempt: SendAttempt) -> dict[str, Any]:

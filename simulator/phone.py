@@ -17,8 +17,9 @@ GET /phone/api/state?since=VERSION
     {"version", "changed": false} when nothing changed since VERSION.
     did: {"number", "display", "account", "messaging_enabled", "sms_callback",
     "mms_callback"} (the last two say whether a callback URL is set).
-    phone: {"number", "display", "opted_out_of": [{"number", "display"}], "last_did",
-    "thread": [item, ...]}, the thread oldest first.
+    phone: {"number", "display", "name", "opted_out_of": [{"number", "display"}],
+    "last_did", "thread": [item, ...]}, the thread oldest first; "name" is null unless
+    the handset was named (PUT /sim/handsets/{number}, as the demo names Alex and Sam).
     item: {"id", "kind": "sms" | "mms" | "refused", "direction": "in" | "out", "did",
     "did_display", "body", "media": [{"url", "mime_type", "file_name", "size", "image"}],
     "timestamp"}. The direction is the account's, as in Flowroute's records: "in" is the
@@ -44,6 +45,7 @@ DOM contract for browser tests (change it only together with those tests):
         [data-testid="add-phone-error"]
     [data-testid="empty"]: visible while there is no phone
     [data-testid="phone"][data-phone="12065550100"]: one per handset, in it
+        [data-testid="phone-name"]: "Alex", hidden when the handset has no name
         [data-testid="phone-number"]: "+1 206 555 0100"
         [data-testid="opt-out-badge"][data-did="12065550199"]: "opted out of +1 206 555 0199"
         [data-testid="thread"], in it, oldest first:
@@ -244,6 +246,7 @@ def _phone(number: str, thread: list[Item], state: SimulatorState) -> Item:
     return {
         "number": number,
         "display": display_number(number),
+        "name": state.handset_names.get(number),
         "opted_out_of": [{"number": did, "display": display_number(did)} for did in blocked],
         "last_did": last_did,
         "thread": thread,

@@ -264,6 +264,8 @@ class RecordListing:
 
 _TIMESTAMP = attrgetter("timestamp")
 MAX_RECORD_LISTINGS = 10_000  # the latest listings answered, for tests (a demo runs for days)
+MAX_HANDSET_NAMES = 100  # names on the phone page: people, not a directory
+MAX_HANDSET_NAME_LENGTH = 40  # fits a phone's card heading
 
 
 class RateLimiter:
@@ -317,6 +319,7 @@ class SimulatorState:
         self.media: dict[str, StoredMedia] = {}
         self.opt_outs: set[tuple[str, str]] = set()  # (account number, handset)
         self.handsets: dict[str, None] = {}  # added on the phone page, in order
+        self.handset_names: dict[str, str] = {}  # at most MAX_HANDSET_NAMES
         self.number_callbacks: dict[tuple[str, CallbackKind], str] = {}
         self.account_callbacks: dict[tuple[str, CallbackKind], str] = {}
         self.faults = FaultBook()
@@ -324,7 +327,7 @@ class SimulatorState:
         self.rate_limiter = RateLimiter()
 
     def reset(self) -> None:
-        """Forget messages, callbacks, opt-outs, added handsets, faults, receipt rules and logs."""
+        """Forget messages, callbacks, opt-outs, handsets and names, faults, receipts and logs."""
         self.messages.clear()
         self._timelines.clear()
         self._unsorted.clear()
@@ -334,6 +337,7 @@ class SimulatorState:
         self.media.clear()
         self.opt_outs.clear()
         self.handsets.clear()
+        self.handset_names.clear()
         self.number_callbacks.clear()
         self.account_callbacks.clear()
         self.faults.clear()
@@ -360,6 +364,28 @@ class SimulatorState:
         if self.owner(number) is not None:
             raise ValueError(f"{number} is a number of a simulated account, not a handset")
         self.handsets[number] = None
+
+    def name_handset(self, number: str, name: str | None) -> str | None:
+        """Show `number` on the phone page as `name` (None: by its number); return the name.
+
+        The name is trimmed; empty is None. Raises ValueError for a number that is not a
+        handset, a name too long or not plain text, and one name more than the bound.
+        """
+        name = " ".join((name or "").split()) or None
+        if name is not None and (len(name) > MAX_HANDSET_NAME_LENGTH or not name.isprintable()):
+            raise ValueError(f"name must be at most {MAX_HANDSET_NAME_LENGTH} printable characters")
+        if (
+            name is not None
+            and number not in self.handset_names
+            and len(self.handset_names) >= MAX_HANDSET_NAMES
+        ):
+            raise ValueError(f"at most {MAX_HANDSET_NAMES} handsets can have a name")
+        self.add_handset(number)
+        if name is None:
+            self.handset_names.pop(number, None)
+        else:
+            self.handset_names[number] = name
+        return name
 
     def set_number_callback(self, number: str, kind: CallbackKind, url: str) -> None:
         """Point one callback of a number at `url`."""

@@ -29,6 +29,7 @@ from custom_components.flowroute.const import (
     CONF_ACCESS_KEY,
     CONF_ALLOW_ASSIST,
     CONF_BASE_URL,
+    CONF_CALLBACKS_POINTED,
     CONF_DEFAULT_FROM,
     CONF_MMS_RATE,
     CONF_NUMBER,
@@ -80,6 +81,10 @@ RECEIVING_DEFAULTS = {
         "flood_guard_per_hour",
         "daily_segment_budget",
         "daily_spend_budget_usd",
+        "keep_conversations",
+        "conversation_days",
+        "conversation_max_messages",
+        "panel_for_everyone",
     )
 }
 
@@ -211,6 +216,8 @@ async def test_user_flow_sets_callbacks_and_creates_entry(
         CONF_BASE_URL: simulator.url,
         CONF_NUMBERS: [DID_2, DID_1],
         CONF_WEBHOOK_ID: webhook_id,
+        # What the callbacks repair compares with (Flowroute cannot be asked).
+        CONF_CALLBACKS_POINTED: {"url": webhook_url, "numbers": [DID_2, DID_1]},
     }
     assert entry.options == {
         CONF_DEFAULT_FROM: DID_2,
@@ -542,7 +549,14 @@ async def test_reconfigure_keys_numbers_and_callbacks(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert hass.config_entries.async_entries(DOMAIN) == [config_entry]
-    assert config_entry.data == entry_data(simulator, **{CONF_NUMBERS: [DID_2, DID_3]})
+    url = f"{external_url}/api/webhook/{WEBHOOK_ID}"
+    assert config_entry.data == entry_data(
+        simulator,
+        **{
+            CONF_NUMBERS: [DID_2, DID_3],
+            CONF_CALLBACKS_POINTED: {"url": url, "numbers": [DID_3, DID_2]},
+        },
+    )
     # The default sender was dropped: the first number takes over; other options stay.
     assert config_entry.options == {
         CONF_DEFAULT_FROM: DID_2,
@@ -550,7 +564,6 @@ async def test_reconfigure_keys_numbers_and_callbacks(
         CONF_MMS_RATE: 1.0,
         CONF_RETRY_HORIZON: 24,
     }
-    url = f"{external_url}/api/webhook/{WEBHOOK_ID}"
     assert number_callbacks(simulator) == all_callbacks([DID_2, DID_3], url)
     await hass.async_block_till_done()
     assert mock_setup_entry.call_count == 1

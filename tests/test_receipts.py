@@ -24,7 +24,7 @@ from custom_components.flowroute.const import (
 from custom_components.flowroute.messages import ReceiptUpdate
 from custom_components.flowroute.opt_out import OptOutList
 from custom_components.flowroute.receipts import ReceiptTracker, correlation_key
-from custom_components.flowroute.repairs import REGISTRATION_PROBLEMS
+from custom_components.flowroute.repairs import GUIDE_10DLC, REGISTRATION_PROBLEMS, number_key
 from custom_components.flowroute.storage import async_remove_entry_stores
 from simulator.receipts import ReceiptMode, ReceiptRule
 
@@ -487,16 +487,19 @@ async def test_registration_codes_raise_one_issue_per_number(
             )
         )
     issues = [issue for issue in registry.issues.values() if issue.domain == DOMAIN]
-    assert [issue.issue_id for issue in issues] == [f"registration_{entry.entry_id}_{DID_1}"]
+    assert [issue.issue_id for issue in issues] == [
+        f"registration_{entry.entry_id}_{number_key(DID_1)}"
+    ]
     [issue] = issues
     assert issue.translation_key == "registration_10dlc"
     assert issue.severity is ir.IssueSeverity.WARNING
     # Described in the integration's own words, never with the receipt's (unsigned) text.
     assert issue.translation_placeholders == {
         "title": entry.title,
-        "number": "+1 206 555 0199",
+        "number": "…0199",
         "code": str(code),
         "description": REGISTRATION_PROBLEMS[code],
+        "guide_url": GUIDE_10DLC,
     }
     assert tracker.state(f"mdr2-{0:032x}") is DeliveryState.FAILED
 
@@ -525,7 +528,9 @@ async def test_registration_issues_only_for_the_entry_numbers(
         for issue in registry.issues.values()
         if issue.domain == DOMAIN
     }
-    assert keys == {f"registration_{entry.entry_id}_{TOLL_FREE_DID}": "registration_toll_free"}
+    assert keys == {
+        f"registration_{entry.entry_id}_{number_key(TOLL_FREE_DID)}": "registration_toll_free"
+    }
 
 
 async def test_other_failures_raise_no_issue(hass: HomeAssistant, tracker: ReceiptTracker) -> None:

@@ -82,7 +82,9 @@ class FakeReplies:
 
     sent: list[tuple[str, str, str | None]] = field(default_factory=list)
 
-    async def async_send(self, *, to: list[str], body: str, from_did: str | None) -> None:
+    async def async_send(
+        self, *, to: list[str], body: str, from_did: str | None, origin: object = None
+    ) -> None:
         self.sent.extend((number, body, from_did) for number in to)
 
 

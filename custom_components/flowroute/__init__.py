@@ -25,17 +25,29 @@ from .api import (
     FlowrouteError,
     format_number,
 )
-from .const import CONF_ACCESS_KEY, CONF_BASE_URL, CONF_NUMBERS, CONF_SECRET_KEY, DOMAIN, LOGGER
+from .const import (
+    CONF_ACCESS_KEY,
+    CONF_BASE_URL,
+    CONF_CALLBACKS_POINTED,
+    CONF_NUMBERS,
+    CONF_SECRET_KEY,
+    DOMAIN,
+    LOGGER,
+)
+from .conversations import async_forget_conversations
 from .data import async_build_runtime_data
 from .inbound_media import async_register_view
 from .outbound_media import async_setup_media
+from .panel import async_setup_panel
 from .questions import async_setup_questions
-from .repairs import async_opt_out_save_failed, async_watch_external_url
+from .repairs import async_delete_entry_issues, async_watch_external_url
 from .services import async_setup_services
 from .storage import async_remove_entry_stores
 from .webhook import async_remove_cloudhook
+from .websocket_api import async_setup_websocket_api
 
 if TYPE_CHECKING:
+    from homeassistant.config_entries import UpdateListenerType
     from homeassistant.helpers.typing import ConfigType
 
     from .data import FlowrouteConfigEntry
@@ -45,9 +57,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions, the media views and the legacy notify service once."""
+    """Register the actions, the media views, the panel's API, legacy notify, once."""
     async_setup_questions(hass)
     async_setup_services(hass)
+    async_setup_websocket_api(hass)
     await async_setup_media(hass)
     async_register_view(hass)
     hass.async_create_task(
@@ -71,9 +84,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) ->
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await entry.runtime_data.async_start()
     async_watch_external_url(hass, entry)
-    # Registered last: a Home Assistant Cloud hook, created once while starting, is stored
-    # in the entry's data, which must not trigger the update listener's reload.
-    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    await async_setup_panel(hass, entry)
+    # The one way a change (options, contacts, reconfigure, reauth) reloads the entry: the
+    # flows use none of Home Assistant's reload helpers, which must not be combined with an
+    # update listener (deprecated, breaking in 2026.12). Registered last: a Home Assistant
+    # Cloud hook, created once while starting, is stored in the entry's data, which must
+    # not trigger the update listener's reload.
+    entry.async_on_unload(entry.add_update_listener(_reload_on_change(entry)))
     return True
 
 
@@ -85,7 +102,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -
 async def async_remove_entry(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
     """Forget what the entry stored; received media files stay (they are the user's)."""
     await async_remove_entry_stores(hass, entry.entry_id)
-    async_opt_out_save_failed(hass, entry, error=None)
+    async_forget_conversations(hass, entry.entry_id)
+    async_delete_entry_issues(hass, entry)
     await async_remove_cloudhook(hass, entry)
 
 
@@ -104,9 +122,30 @@ async def _async_list_account_numbers(client: FlowrouteClient) -> tuple[str, ...
         return ()
 
 
-async def _async_reload(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
-    """Apply new options and contacts (the outbox hands over through its store)."""
-    await hass.config_entries.async_reload(entry.entry_id)
+def _reload_on_change(entry: FlowrouteConfigEntry) -> UpdateListenerType:
+    """Return the update listener: reload when what setup read has changed.
+
+    Where the callbacks point (repairs.py records it at run time, on an inbound text)
+    changes nothing that runs: recording it must not restart the entry.
+    """
+    loaded_with = _what_setup_reads(entry)
+
+    async def _async_reload(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:
+        """Apply new options, contacts, keys or numbers (the outbox hands over via its store)."""
+        if _what_setup_reads(entry) != loaded_with:
+            await hass.config_entries.async_reload(entry.entry_id)
+
+    return _async_reload
+
+
+def _what_setup_reads(entry: FlowrouteConfigEntry) -> tuple[object, ...]:
+    data = {key: value for key, value in entry.data.items() if key != CONF_CALLBACKS_POINTED}
+    # A changed contact is the same subentry object, changed in place: keep what it holds.
+    subentries = {
+        subentry_id: (subentry.title, subentry.unique_id, dict(subentry.data))
+        for subentry_id, subentry in entry.subentries.items()
+    }
+    return (entry.title, data, dict(entry.options), subentries)
 
 
 @callback
@@ -126,4 +165,6 @@ def _async_update_devices(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> N
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         did = next((ident for domain, ident in device.identifiers if domain == DOMAIN), None)
         if did is not None and did.isdigit() and did not in numbers:
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            # Removed, not detached (remove_config_entry_id): a number's device is the
+            # entry's alone, and Home Assistant deprecates detaching (breaking in 2027.8).
+            registry.async_remove_device(device.id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import inspect
 import re
 import uuid
 from collections import deque
@@ -44,6 +45,7 @@ from .const import (
     LOGGER,
     SUBENTRY_CONTACT,
 )
+from .conversations import Origin
 from .pacing import WindowLimit
 from .plain_text import async_house_text, make_plain, split_for_sms
 
@@ -180,6 +182,15 @@ class AssistRelay:
                 self._hass, self._async_keep_awake, KEEP_AWAKE_INTERVAL, cancel_on_shutdown=True
             )
         )
+
+    def activity(self, did: str | None = None) -> dict[str, int]:
+        """Return the senders being answered, the texts waiting and the conversations kept."""
+        lanes = [lane for (lane_did, _), lane in self._lanes.items() if did in (None, lane_did)]
+        return {
+            "active_lanes": len(lanes),
+            "waiting_texts": sum(len(lane.waiting) for lane in lanes),
+            "conversations": sum(did in (None, key[0]) for key in self._conversations),
+        }
 
     @callback
     def async_accept(self, did: str, number: str, body: str) -> str | None:
@@ -327,7 +338,9 @@ class AssistRelay:
         """Text the answer back from the DID that was texted, a few segments a text."""
         for part in split_for_sms(make_plain(reply)):
             try:
-                await self._sender.async_send(to=[number], body=part, from_did=did)
+                await self._sender.async_send(
+                    to=[number], body=part, from_did=did, origin=Origin.ASSIST
+                )
             except HomeAssistantError as err:  # opted out meanwhile, refused, not saved
                 LOGGER.info("Assist's answer to %s not sent: %s", format_number(number), err)
                 return
@@ -395,5 +408,12 @@ def _touch_chat_session(hass: HomeAssistant, conversation_id: str) -> None:
         from homeassistant.helpers import chat_session  # noqa: PLC0415
     except ImportError:  # Home Assistant before chat sessions: nothing expires
         return
-    with chat_session.async_get_chat_session(hass, conversation_id):
+    # Home Assistant 2026.11 asks who acts (None: no user, as here) and warns when not
+    # told (breaking in 2027.5); before, it takes no context.
+    acting: dict[str, Any] = (
+        {"context": None}
+        if "context" in inspect.signature(chat_session.async_get_chat_session).parameters
+        else {}
+    )
+    with chat_session.async_get_chat_session(hass, conversation_id, **acting):
         pass

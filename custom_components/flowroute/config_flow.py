@@ -62,17 +62,22 @@ from .const import (
     CONF_BASE_URL,
     CONF_BUDGET_SEGMENTS,
     CONF_BUDGET_USD,
+    CONF_CALLBACKS_POINTED,
+    CONF_CONVERSATION_DAYS,
+    CONF_CONVERSATION_MAX_MESSAGES,
     CONF_DEFAULT_FROM,
     CONF_DOWNLOAD_MEDIA,
     CONF_FLOOD_GUARD,
     CONF_FLOWROUTE_ADDRESSES_ONLY,
     CONF_HELP_REPLY,
+    CONF_KEEP_CONVERSATIONS,
     CONF_MEDIA_MAX_DAY_MB,
     CONF_MEDIA_MAX_ITEM_MB,
     CONF_MEDIA_RETENTION_DAYS,
     CONF_MMS_RATE,
     CONF_NUMBER,
     CONF_NUMBERS,
+    CONF_PANEL_FOR_EVERYONE,
     CONF_PLAIN_PUNCTUATION,
     CONF_PREFERRED_DID,
     CONF_RECORD_BODIES,
@@ -85,6 +90,8 @@ from .const import (
     CONF_USAGE_INTERVAL,
     DEFAULT_ASSIST_CONVERSATION_MINUTES,
     DEFAULT_ASSIST_RATE_LIMIT,
+    DEFAULT_CONVERSATION_DAYS,
+    DEFAULT_CONVERSATION_MAX_MESSAGES,
     DEFAULT_FLOOD_GUARD_PER_HOUR,
     DEFAULT_HELP_REPLY,
     DEFAULT_MEDIA_MAX_DAY_MB,
@@ -97,9 +104,14 @@ from .const import (
     DEFAULT_USAGE_INTERVAL_MINUTES,
     DOMAIN,
     LOGGER,
+    MAX_CONVERSATION_DAYS,
+    MAX_CONVERSATION_MAX_MESSAGES,
+    MIN_CONVERSATION_DAYS,
+    MIN_CONVERSATION_MAX_MESSAGES,
     SECTION_ASSIST,
     SUBENTRY_CONTACT,
 )
+from .repairs import callbacks_record
 from .webhook import async_external_webhook_url
 
 if TYPE_CHECKING:
@@ -138,6 +150,10 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     CONF_FLOOD_GUARD: DEFAULT_FLOOD_GUARD_PER_HOUR,
     CONF_BUDGET_SEGMENTS: 0,
     CONF_BUDGET_USD: 0,
+    CONF_KEEP_CONVERSATIONS: True,
+    CONF_CONVERSATION_DAYS: DEFAULT_CONVERSATION_DAYS,
+    CONF_CONVERSATION_MAX_MESSAGES: DEFAULT_CONVERSATION_MAX_MESSAGES,
+    CONF_PANEL_FOR_EVERYONE: False,
 }
 # Replies to keywords: empty means no reply; a text cleared in the form is sent as absent.
 REPLY_OPTIONS = (CONF_HELP_REPLY, CONF_START_REPLY)
@@ -220,6 +236,8 @@ class FlowrouteConfigFlow(ConfigFlow, domain=DOMAIN):
     _account_numbers: list[PhoneNumber]
     _numbers: list[str]
     _webhook_id: str
+    # Where the callbacks step pointed the numbers' callbacks (kept in the entry's data).
+    _callbacks_pointed: dict[str, Any] | None = None
 
     @staticmethod
     @callback
@@ -386,7 +404,12 @@ class FlowrouteConfigFlow(ConfigFlow, domain=DOMAIN):
         return self._async_update_and_finish(
             entry,
             "reconfigure_successful",
-            data={**data, **self._account.as_data(), CONF_NUMBERS: self._numbers},
+            data={
+                **data,
+                **self._account.as_data(),
+                CONF_NUMBERS: self._numbers,
+                **self._callbacks_data(),
+            },
             options=options,
         )
 
@@ -394,12 +417,15 @@ class FlowrouteConfigFlow(ConfigFlow, domain=DOMAIN):
     def _async_update_and_finish(
         self, entry: ConfigEntry, reason: str, **changes: Any
     ) -> ConfigFlowResult:
-        """Store the changes; a loaded entry reloads through its update listener."""
-        # Read before updating: the listener may start reloading at once.
+        """Store the changes; reload the entry once (through its update listener when loaded)."""
+        # Not async_update_reload_and_abort: Home Assistant warns against it for an entry
+        # with an update listener (the options and the contacts need one) and stops
+        # allowing it in 2026.12. Read before updating: the listener may reload at once.
         listening = entry.state is ConfigEntryState.LOADED
-        self.hass.config_entries.async_update_entry(entry, **changes)
-        if not listening:
-            # No listener without a setup (a failed one, say): reload from here.
+        changed = self.hass.config_entries.async_update_entry(entry, **changes)
+        if not (listening and changed):
+            # No listener without a setup (a failed one, say), and no call of it for an
+            # unchanged entry: reload from here.
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
         return self.async_abort(reason=reason)
 
@@ -420,6 +446,7 @@ class FlowrouteConfigFlow(ConfigFlow, domain=DOMAIN):
                 LOGGER.warning("Could not set the callbacks of the Flowroute numbers: %s", err)
                 errors["base"] = "callbacks_failed"
             else:
+                self._callbacks_pointed = callbacks_record(url, self._numbers)
                 return self._async_finish()
         return self.async_show_form(
             step_id="callbacks",
@@ -446,6 +473,12 @@ class FlowrouteConfigFlow(ConfigFlow, domain=DOMAIN):
             for kind in CallbackType:
                 await client.set_number_callback(number, kind, url)
 
+    def _callbacks_data(self) -> dict[str, Any]:
+        """Return the record of the callbacks pointed here, if this flow pointed them."""
+        if self._callbacks_pointed is None:
+            return {}
+        return {CONF_CALLBACKS_POINTED: self._callbacks_pointed}
+
     @callback
     def _async_create_account_entry(self) -> ConfigFlowResult:
         """Add the account, sending from its first number by default."""
@@ -456,6 +489,7 @@ class FlowrouteConfigFlow(ConfigFlow, domain=DOMAIN):
                 **self._account.as_data(),
                 CONF_NUMBERS: self._numbers,
                 CONF_WEBHOOK_ID: self._webhook_id,
+                **self._callbacks_data(),
             },
             options={CONF_DEFAULT_FROM: first, **DEFAULT_OPTIONS},
         )
@@ -712,6 +746,14 @@ def _options_schema(numbers: list[str]) -> vol.Schema:
                 ),
                 vol.Coerce(float),
             ),
+            vol.Required(CONF_KEEP_CONVERSATIONS): BooleanSelector(),
+            vol.Required(CONF_CONVERSATION_DAYS): _whole_number_selector(
+                MIN_CONVERSATION_DAYS, MAX_CONVERSATION_DAYS, "d"
+            ),
+            vol.Required(CONF_CONVERSATION_MAX_MESSAGES): _whole_number_selector(
+                MIN_CONVERSATION_MAX_MESSAGES, MAX_CONVERSATION_MAX_MESSAGES, "texts"
+            ),
+            vol.Required(CONF_PANEL_FOR_EVERYONE): BooleanSelector(),
         }
     )
 

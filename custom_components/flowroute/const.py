@@ -104,5 +104,22 @@ CONF_PLAIN_PUNCTUATION: Final = "plain_punctuation"
 EVENT_FLOOD_GUARD: Final = "flowroute_flood_guard"
 EVENT_BUDGET_REACHED: Final = "flowroute_budget_reached"
 
+# The Texts panel: the conversation store (kept in storage unless turned off; bounded per
+# entry by age and by count, oldest first) and who sees the panel (admins unless on).
+CONF_KEEP_CONVERSATIONS: Final = "keep_conversations"
+CONF_CONVERSATION_DAYS: Final = "conversation_days"
+CONF_CONVERSATION_MAX_MESSAGES: Final = "conversation_max_messages"
+CONF_PANEL_FOR_EVERYONE: Final = "panel_for_everyone"
+DEFAULT_CONVERSATION_DAYS: Final = 30
+DEFAULT_CONVERSATION_MAX_MESSAGES: Final = 5000
+MIN_CONVERSATION_DAYS: Final = 1
+MAX_CONVERSATION_DAYS: Final = 365
+MIN_CONVERSATION_MAX_MESSAGES: Final = 100
+MAX_CONVERSATION_MAX_MESSAGES: Final = 50_000
+
 # Entry data written once a Nabu Casa cloudhook exists
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
+# Entry data: where the integration last pointed the numbers' callbacks, and which
+# numbers ({"url": ..., "numbers": [...]}; Flowroute cannot be asked). Written by the
+# config flow, the callbacks repair and the first inbound text (repairs.py owns it).
+CONF_CALLBACKS_POINTED: Final = "callbacks_pointed_at"

@@ -5,13 +5,15 @@ receipt tracker (which tells the opt-out list of 1110 receipts), the outcomes of
 attempts (receipts, opt-outs, failure repairs, then the entities), the outbox, the usage
 coordinator (whose spend the budget reads), the guard rails, the send path, the media
 downloader, the Assist relay, the inbound router (which also answers the questions of
-`flowroute.ask`) and the webhook. Each object registers its own unload with the entry.
+`flowroute.ask`) and the webhook (whose inbound texts also tell the callbacks' repair that
+they arrive). Each object registers its own unload with the entry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
@@ -26,6 +28,7 @@ from .const import (
     DEFAULT_RETRY_HORIZON_HOURS,
     DEFAULT_SMS_RATE,
 )
+from .conversations import ConversationStore
 from .guards import SendGuards
 from .inbound import InboundRouter
 from .inbound_media import MediaDownloader
@@ -35,7 +38,7 @@ from .outbox import Outbox
 from .outcomes import SendOutcomes
 from .questions import DATA_QUESTIONS
 from .receipts import ReceiptTracker
-from .repairs import SendFailureTracker
+from .repairs import SendFailureTracker, async_callbacks_reached
 from .sending import Sender
 from .usage import UsageCoordinator
 from .webhook import WebhookManager
@@ -67,6 +70,7 @@ class FlowrouteData:
     assist: AssistRelay
     router: InboundRouter
     webhook: WebhookManager
+    conversations: ConversationStore  # the Texts panel's threads
 
     async def async_start(self) -> None:
         """Start sending and receiving, once the entities listen."""
@@ -85,14 +89,24 @@ async def async_build_runtime_data(
 ) -> FlowrouteData:
     """Build (and load) every runtime object of the entry; nothing sends or listens yet."""
     options = entry.options
+    conversations = ConversationStore(hass, entry)
+    await conversations.async_load()
+    entry.async_on_unload(conversations.async_unload)
     opt_outs = OptOutList(hass, entry)
     await opt_outs.async_load()
     entry.async_on_unload(opt_outs.async_unload)
-    receipts = ReceiptTracker(hass, entry, opt_outs=opt_outs)
+    receipts = ReceiptTracker(hass, entry, opt_outs=opt_outs, conversations=conversations)
     await receipts.async_load()
     entry.async_on_unload(receipts.async_unload)
     failures = SendFailureTracker(hass, entry)
-    outcomes = SendOutcomes(hass, entry, receipts=receipts, opt_outs=opt_outs, failures=failures)
+    outcomes = SendOutcomes(
+        hass,
+        entry,
+        receipts=receipts,
+        opt_outs=opt_outs,
+        failures=failures,
+        conversations=conversations,
+    )
     outbox = Outbox(
         hass,
         entry,
@@ -118,6 +132,7 @@ async def async_build_runtime_data(
         receipts=receipts,
         media_host=media_host,
         guards=guards,
+        conversations=conversations,
     )
     # Built either way: it also deletes old pictures (retention), downloads or not.
     downloader = await MediaDownloader.async_create(hass, entry)
@@ -131,6 +146,7 @@ async def async_build_runtime_data(
         questions=hass.data[DATA_QUESTIONS],
         assist=assist,
         account_numbers=account_numbers,
+        conversations=conversations,
     )
     return FlowrouteData(
         client=client,
@@ -147,5 +163,12 @@ async def async_build_runtime_data(
         downloader=downloader,
         assist=assist,
         router=router,
-        webhook=WebhookManager(hass, entry, inbound=router, receipts=receipts),
+        webhook=WebhookManager(
+            hass,
+            entry,
+            inbound=router,
+            receipts=receipts,
+            reached=partial(async_callbacks_reached, hass, entry),
+        ),
+        conversations=conversations,
     )

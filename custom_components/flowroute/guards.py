@@ -62,6 +62,11 @@ class FloodGuard:
         self._sent: OrderedDict[str, deque[float]] = OrderedDict()
         self._held: dict[str, CALLBACK_TYPE] = {}  # number -> cancels the lift
 
+    @property
+    def holding(self) -> int:
+        """How many numbers the guard holds back now."""
+        return len(self._held)
+
     def allows(self, number: str) -> bool:
         """Return whether one more text to `number` may go now."""
         return self.limit <= 0 or len(self._recent(number)) < self.limit

@@ -47,6 +47,7 @@ from .const import (
     LOGGER,
     SIGNAL_MESSAGE_RECEIVED,
 )
+from .conversations import Origin
 from .keywords import classify_keyword, is_stop_all
 from .messages import Keyword, ReceivedMessage, Route, remote_media
 from .pacing import Cooldown
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 
     from .api import InboundMessage
     from .assist import AssistRelay
+    from .conversations import ConversationStore
     from .data import FlowrouteConfigEntry
     from .inbound_media import MediaDownloader
     from .messages import ReceivedMedia
@@ -117,8 +119,10 @@ def async_keep_bodies_out_of_recorder(hass: HomeAssistant, entry: FlowrouteConfi
 class ReplySender(Protocol):
     """Sends the keyword replies (sending.Sender: the one send path, opt-outs checked)."""
 
-    async def async_send(self, *, to: list[str], body: str, from_did: str | None) -> Any:
-        """Send `body` to `to` from `from_did`."""
+    async def async_send(
+        self, *, to: list[str], body: str, from_did: str | None, origin: Origin | None = None
+    ) -> Any:
+        """Send `body` to `to` from `from_did`; `origin` says what sent it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,11 +172,13 @@ class InboundRouter:
         questions: QuestionBoard,
         assist: AssistRelay,
         account_numbers: Collection[str] = (),
+        conversations: ConversationStore | None = None,
     ) -> None:
         """Route for `entry`; `downloader` is None when media is not to be downloaded.
 
         `account_numbers` are the account's DIDs as Flowroute listed them at setup: a STOP
-        to one the entry does not use is still kept, for the day it is added.
+        to one the entry does not use is still kept, for the day it is added. Published
+        texts are kept in `conversations` (the Texts panel's).
         """
         self._hass = hass
         self._entry = entry
@@ -182,6 +188,7 @@ class InboundRouter:
         self._replies = _KeywordReplies(hass, entry, replies)
         self._questions = questions
         self._assist = assist
+        self._conversations = conversations
         # The entry's numbers (digits only) and the signal of each number's entities.
         self._signals = {
             did: SIGNAL_MESSAGE_RECEIVED.format(entry_id=entry.entry_id, did=did)
@@ -278,7 +285,9 @@ class InboundRouter:
     async def _async_reprompt(self, text: InboundText, answers: str) -> None:
         body = await async_house_text(self._hass, "question_reprompt", answers=answers)
         try:
-            await self._sender.async_send(to=[text.number], body=body, from_did=text.did)
+            await self._sender.async_send(
+                to=[text.number], body=body, from_did=text.did, origin=Origin.QUESTION
+            )
         except HomeAssistantError as err:  # opted out meanwhile, refused, not saved
             LOGGER.info("No re-prompt to %s: %s", format_number(text.number), err)
 
@@ -319,6 +328,8 @@ class InboundRouter:
             keyword=text.keyword,
             handled_by=None if routed is None else routed.route,
         )
+        if self._conversations is not None:
+            self._conversations.async_received(received)
         self._hass.bus.async_fire(EVENT_MESSAGE_RECEIVED, received.as_event_data())
         async_dispatcher_send(self._hass, self._signals[received.to_number], received)
 
@@ -365,7 +376,9 @@ class _KeywordReplies:
 
     async def _async_send(self, did: str, number: str, text: str) -> None:
         try:
-            await self._sender.async_send(to=[number], body=text, from_did=did)
+            await self._sender.async_send(
+                to=[number], body=text, from_did=did, origin=Origin.KEYWORD
+            )
         except HomeAssistantError as err:  # opted out, refused by Flowroute, expired
             LOGGER.info("No keyword reply to %s: %s", format_number(number), err)
 

@@ -149,3 +149,13 @@ class SentNotice:
     from_number: str
     is_mms: bool
     segments: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecentError:
+    """A send that failed or a callback that was refused, as diagnostics list it."""
+
+    at: datetime
+    kind: str  # the failure reason of a send, or "callback_rejected"
+    code: int | None  # Flowroute's error code of a send; the HTTP status we answered
+    description: str  # one line, never a message body

@@ -298,6 +298,11 @@ class Outbox:
         """Messages not yet accepted or failed (queued, in flight or being reconciled)."""
         return len(self._pending)
 
+    def waiting(self) -> list[tuple[OutboundMessage, FlowrouteError | None]]:
+        """Return the pending messages, oldest first, each with its last error (diagnostics)."""
+        pending = sorted(self._pending.values(), key=lambda item: item.seq)
+        return [(item.message, item.last_error) for item in pending]
+
     async def async_start(self) -> None:
         """Load what a previous run left in storage and start sending.
 

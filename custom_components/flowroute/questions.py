@@ -124,6 +124,14 @@ class QuestionBoard:
         """Return how many questions wait for a text from `number` to `did`."""
         return len(self._waiting.get((entry_id, did, number), ()))
 
+    def waiting_in(self, entry_id: str, did: str | None = None) -> int:
+        """Return how many questions of an entry (to one of its DIDs) wait for an answer."""
+        return sum(
+            len(queue)
+            for (entry, to, _), queue in self._waiting.items()
+            if entry == entry_id and did in (None, to)
+        )
+
     @callback
     def async_add(
         self, entry_id: str, did: str, number: str, choices: tuple[Choice, ...]

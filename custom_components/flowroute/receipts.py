@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.storage import Store
 
     from .api import DeliveryReceipt
+    from .conversations import ConversationStore
     from .data import FlowrouteConfigEntry
     from .opt_out import OptOutList
 
@@ -119,12 +120,21 @@ class ReceiptTracker:
     """Delivery state of the messages one config entry sent, persisted and bounded."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: FlowrouteConfigEntry, *, opt_outs: OptOutList
+        self,
+        hass: HomeAssistant,
+        entry: FlowrouteConfigEntry,
+        *,
+        opt_outs: OptOutList,
+        conversations: ConversationStore | None = None,
     ) -> None:
-        """Track receipts for one entry, telling `opt_outs` of 1110; `async_load` before use."""
+        """Track receipts for one entry, telling `opt_outs` of 1110; `async_load` before use.
+
+        `conversations` (the Texts panel's) follow each sent message's state.
+        """
         self._hass = hass
         self._entry = entry
         self._opt_outs = opt_outs
+        self._conversations = conversations
         self._store: Store[_StoredData] = entry_store(
             hass, entry.entry_id, RECEIPTS, STORAGE_VERSION
         )
@@ -166,6 +176,14 @@ class ReceiptTracker:
         tracked = self._messages.get(correlation_key(message_id))
         return None if tracked is None else tracked.state
 
+    def tracked(self, did: str | None = None) -> list[tuple[str, DeliveryState]]:
+        """Return (message id, state) of the messages followed (sent from `did`), oldest first."""
+        return [
+            (tracked.message_id, tracked.state)
+            for tracked in self._messages.values()
+            if did is None or tracked.from_number == did
+        ]
+
     @callback
     def async_track_sent(self, message_id: str, to_number: str, from_number: str) -> None:
         """Start following a message Flowroute accepted (a receipt may have come first)."""
@@ -203,6 +221,8 @@ class ReceiptTracker:
         if not self._apply(tracked, receipt):
             return None
         self._save_soon()
+        if self._conversations is not None:
+            self._conversations.async_delivery(tracked.message_id, tracked.state, receipt)
 
         update = self._update(
             receipt,

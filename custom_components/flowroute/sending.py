@@ -39,6 +39,7 @@ from .const import (
     DOMAIN,
     SIGNAL_BLOCKED,
 )
+from .conversations import MessageState, sent_media
 from .messages import SentNotice
 from .opt_out import is_opt_out_refusal
 from .outbound_media import (
@@ -60,6 +61,7 @@ from .webhook import async_callback_url
 if TYPE_CHECKING:
     from homeassistant.core import Context, HomeAssistant
 
+    from .conversations import ConversationStore, MessageMedia, Origin
     from .data import FlowrouteConfigEntry
     from .guards import SendGuards
     from .opt_out import OptOutList
@@ -105,6 +107,24 @@ class SendResult:
         return data
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextCost:
+    """What a body costs as an SMS: segments, encoding, the first character made it UCS-2."""
+
+    segments: int
+    encoding: str
+    ucs2_character: str | None
+
+    @classmethod
+    def of(cls, body: str, *, is_mms: bool = False) -> TextCost:
+        """Count a body as it is sent (an MMS is one message, whatever its text)."""
+        return cls(
+            segments=1 if is_mms else count_segments(body),
+            encoding=str(sms_encoding(body)),
+            ucs2_character=None if is_mms else first_unplain(body),
+        )
+
+
 def normalize_recipient(raw: str) -> str:
     """Normalise a number a user typed, or raise a translated validation error."""
     try:
@@ -142,8 +162,12 @@ class Sender:
         receipts: ReceiptTracker,
         media_host: MediaHost,
         guards: SendGuards,
+        conversations: ConversationStore,
     ) -> None:
-        """Send through the entry's outbox, never to who opted out, within the guards."""
+        """Send through the entry's outbox, never to who opted out, within the guards.
+
+        Every text queued or refused is kept in `conversations` (the Texts panel's).
+        """
         self._hass = hass
         self._entry = entry
         self._outbox = outbox
@@ -151,6 +175,7 @@ class Sender:
         self._receipts = receipts
         self._media_host = media_host
         self._guards = guards
+        self._conversations = conversations
 
     @property
     def numbers(self) -> list[str]:
@@ -175,6 +200,13 @@ class Sender:
         default = self._entry.options.get(CONF_DEFAULT_FROM)
         return default if default and self.owns(default) else self.numbers[0]
 
+    def prepare_body(self, body: str) -> str:
+        """Return the body as it is sent: trimmed, smart punctuation plain (option)."""
+        body = body.strip()
+        if self._entry.options.get(CONF_PLAIN_PUNCTUATION, True):
+            body = make_plain(body)
+        return body
+
     async def async_send(
         self,
         *,
@@ -185,6 +217,7 @@ class Sender:
         media: list[MediaFile] | None = None,
         wait_for_delivery: float | None = None,
         context: Context | None = None,
+        origin: Origin | None = None,
     ) -> list[SendResult]:
         """Validate, queue one message per recipient and wait briefly for Flowroute.
 
@@ -196,7 +229,8 @@ class Sender:
         instead, as it is when the account's daily budget is reached. With
         `wait_for_delivery` (seconds), also wait that long for each accepted message's
         final delivery state; the results then carry it, or "unknown". `context` is
-        whoever asked (an automation, a user): the guards' events carry it.
+        whoever asked (an automation, a user): the guards' events carry it; `origin`
+        is what sent it when that was the integration itself (the conversations show it).
         """
         self._check_opt_outs_readable()
         recipients = list(dict.fromkeys(normalize_recipient(raw) for raw in to))
@@ -204,10 +238,9 @@ class Sender:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recipients")
         from_did = self.resolve_from(from_did)
         check_media_urls(list(media_urls or []))
-        body = body.strip()
-        if self._entry.options.get(CONF_PLAIN_PUNCTUATION, True):
-            body = make_plain(body)
-        not_sent = self._not_sent(recipients, from_did, body, context)
+        body = self.prepare_body(body)
+        shown = sent_media(media or [], media_urls or [])
+        not_sent = self._not_sent(recipients, from_did, body, context, (shown, origin))
         urls = list(media_urls or [])
         tokens: tuple[str, ...] = ()
         if media:
@@ -221,7 +254,7 @@ class Sender:
 
         is_mms = bool(urls)
         sendable = [r for r in recipients if r not in not_sent]
-        segments = 1 if is_mms else count_segments(body)
+        segments = TextCost.of(body, is_mms=is_mms).segments
         if (budget := self._guards.budget.exceeded_by(segments * len(sendable))) is not None:
             raise self._guards.budget.async_refuse(budget, context)
         # Counted now, before the outbox is awaited: sends at the same time see each other.
@@ -242,6 +275,8 @@ class Sender:
                 created_at=time.time(),
             )
             futures[recipient] = await self._async_submit(message)
+            # Kept before the outbox can run: its outcome finds the message.
+            self._conversations.async_queued(message, media=shown, origin=origin)
 
         await asyncio.wait(futures.values(), timeout=ACCEPT_WAIT)
         results = [
@@ -262,11 +297,17 @@ class Sender:
         return results
 
     def _not_sent(
-        self, recipients: list[str], from_did: str, body: str, context: Context | None
+        self,
+        recipients: list[str],
+        from_did: str,
+        body: str,
+        context: Context | None,
+        shown: tuple[tuple[MessageMedia, ...], Origin | None],
     ) -> dict[str, str]:
         """Return who gets nothing and why: opted out, or held back by the flood guard.
 
-        When that is everyone, raise the error of the first reason instead.
+        When that is everyone, raise the error of the first reason instead. Each refused
+        text is kept in the conversations (`shown`: its media and origin) all the same.
         """
         not_sent: dict[str, str] = {}
         for recipient in recipients:
@@ -274,6 +315,7 @@ class Sender:
                 not_sent[recipient] = STATUS_BLOCKED
                 self._count_blocked(recipient, from_did, body)
         if len(not_sent) == len(recipients):
+            self._keep_refused(not_sent, from_did, body, shown)
             raise opted_out_error(recipients, from_did)
         refusal: ServiceValidationError | None = None
         for recipient in recipients:
@@ -281,9 +323,29 @@ class Sender:
                 not_sent[recipient] = STATUS_FLOOD_GUARD
                 error = self._guards.flood.async_refuse(recipient, context)
                 refusal = refusal or error
+        self._keep_refused(not_sent, from_did, body, shown)
         if refusal is not None and len(not_sent) == len(recipients):
             raise refusal
         return not_sent
+
+    def _keep_refused(
+        self,
+        not_sent: dict[str, str],
+        from_did: str,
+        body: str,
+        shown: tuple[tuple[MessageMedia, ...], Origin | None],
+    ) -> None:
+        """Keep each refused text in the conversations, with why it was refused."""
+        media, origin = shown
+        for recipient, status in not_sent.items():
+            self._conversations.async_blocked(
+                to=recipient,
+                from_did=from_did,
+                body=body,
+                media=media,
+                state=MessageState(status),
+                origin=origin,
+            )
 
     def _check_opt_outs_readable(self) -> None:
         """Refuse every send while the opt-out list cannot be read (it fails closed)."""
@@ -371,13 +433,14 @@ class Sender:
             raise self._translate(recipient, error)
         else:
             message_id, status = future.result(), STATUS_ACCEPTED
+        cost = TextCost.of(body, is_mms=is_mms)
         return SendResult(
             to=recipient,
             message_id=message_id,
             status=status,
-            segments=1 if is_mms else count_segments(body),
-            encoding=str(sms_encoding(body)),
-            ucs2_character=None if is_mms else first_unplain(body),
+            segments=cost.segments,
+            encoding=cost.encoding,
+            ucs2_character=cost.ucs2_character,
         )
 
     def _translate(self, recipient: str, error: BaseException) -> HomeAssistantError:

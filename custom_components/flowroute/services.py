@@ -18,6 +18,7 @@ from homeassistant.helpers.event import async_call_later
 
 from .api import format_number
 from .const import DOMAIN
+from .conversations import Origin
 from .opt_out import OptOutReason
 from .outbound_media import async_resolve_media
 from .plain_text import async_house_text
@@ -284,7 +285,9 @@ async def _async_ask(call: ServiceCall) -> ServiceResponse:
         hass, timeout, callback(lambda _now: question.resolve({"timed_out": True}))
     )
     try:
-        await sender.async_send(to=[number], body=body, from_did=did, context=call.context)
+        await sender.async_send(
+            to=[number], body=body, from_did=did, context=call.context, origin=Origin.ASK
+        )
         response: dict[str, Any] = await question.future
     finally:
         cancel_timeout()

@@ -32,7 +32,17 @@ OPT_OUTS: Final = "opt_outs"
 INBOUND_MEDIA: Final = "inbound_media"
 GUARDS: Final = "guards"
 USAGE: Final = "usage"
-ENTRY_PARTS: Final = (OUTBOX, RECENT_IDS, RECEIPTS, OPT_OUTS, INBOUND_MEDIA, GUARDS, USAGE)
+CONVERSATIONS: Final = "conversations"
+ENTRY_PARTS: Final = (
+    OUTBOX,
+    RECENT_IDS,
+    RECEIPTS,
+    OPT_OUTS,
+    INBOUND_MEDIA,
+    GUARDS,
+    USAGE,
+    CONVERSATIONS,
+)
 # A file moved aside is named `<key>.unreadable.<UTC time>` (no colons: Windows shares).
 UNREADABLE_SUFFIX: Final = ".unreadable."
 

@@ -12,6 +12,7 @@ state machine, saved with the message), so a second copy of that here would only
 
 from __future__ import annotations
 
+from collections import deque
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -21,6 +22,7 @@ from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.util import dt as dt_util
 
 from .api import DeliveryReceipt, InboundMessage, PayloadError, parse_callback, parse_json
 from .const import (
@@ -31,8 +33,11 @@ from .const import (
     LOGGER,
 )
 from .dedup import RecentIds, inbound_key
+from .messages import RecentError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .data import FlowrouteConfigEntry
     from .inbound import InboundRouter
     from .messages import ReceiptUpdate
@@ -41,6 +46,8 @@ if TYPE_CHECKING:
 MAX_BODY_BYTES: Final = 1024 * 1024
 _READ_CHUNK: Final = 64 * 1024
 _CLOUD: Final = "cloud"
+# The last refusals diagnostics list: enough to see a pattern, bounded.
+RECENT_REJECTIONS: Final = 20
 
 
 class ReceiptHandler(Protocol):
@@ -80,13 +87,18 @@ class WebhookManager:
         inbound: InboundRouter,
         receipts: ReceiptHandler,
         recent: RecentIds | None = None,
+        reached: Callable[[str], None] | None = None,
     ) -> None:
-        """Hand messages to `inbound` and receipts to `receipts`, once each."""
+        """Hand messages to `inbound` and receipts to `receipts`, once each.
+
+        `reached` hears the number of every inbound text: its callbacks point here.
+        """
         self._hass = hass
         self._entry = entry
         self._webhook_id: str = entry.data[CONF_WEBHOOK_ID]
         self._inbound = inbound
         self._receipts = receipts
+        self._reached = reached
         self._recent = RecentIds(hass, entry.entry_id) if recent is None else recent
         # None: callbacks from anywhere (the default; Flowroute's list may be out of date).
         self._addresses = (
@@ -94,6 +106,11 @@ class WebhookManager:
             if entry.options.get(CONF_FLOWROUTE_ADDRESSES_ONLY, False)
             else None
         )
+        self._rejections: deque[RecentError] = deque(maxlen=RECENT_REJECTIONS)
+
+    def recent_rejections(self) -> list[RecentError]:
+        """Return the last callbacks refused, oldest first (for diagnostics)."""
+        return list(self._rejections)
 
     async def async_register(self) -> None:
         """Load the seen ids, register the webhook and make sure a cloudhook exists.
@@ -143,22 +160,35 @@ class WebhookManager:
     ) -> web.Response:
         """Answer Flowroute fast: 400 for what cannot be parsed, 200 for everything else."""
         if self._addresses is not None and not _from_allowed_address(request, self._addresses):
-            return web.Response(status=HTTPStatus.FORBIDDEN)
+            return self._reject(HTTPStatus.FORBIDDEN, "not from a Flowroute address")
         raw = await _async_read_capped(request)
         if raw is None:
-            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            return self._reject(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "larger than a callback")
         try:
             parsed = parse_callback(parse_json(raw))
         except PayloadError as err:
             # The error names a field, never the body (it may carry a message's text).
             LOGGER.debug("Ignoring a callback Flowroute should not have sent: %s", err)
-            return web.Response(status=HTTPStatus.BAD_REQUEST)
+            return self._reject(HTTPStatus.BAD_REQUEST, str(err))
         if isinstance(parsed, InboundMessage):
+            if self._reached is not None:
+                self._reached(parsed.to_number)
             if self._recent.add(inbound_key(parsed)):
                 self._inbound.async_handle(parsed)
         else:
             await self._receipts.async_handle(parsed)
         return web.Response(status=HTTPStatus.OK)
+
+    def _reject(self, status: HTTPStatus, description: str) -> web.Response:
+        self._rejections.append(
+            RecentError(
+                at=dt_util.utcnow(),
+                kind="callback_rejected",
+                code=int(status),
+                description=description,
+            )
+        )
+        return web.Response(status=status)
 
 
 async def async_remove_cloudhook(hass: HomeAssistant, entry: FlowrouteConfigEntry) -> None:

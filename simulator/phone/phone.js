@@ -153,6 +153,7 @@
     const card = {
       number: phone.number,
       root,
+      name: part("phone-name"),
       badges: part("opt-outs"),
       thread: part("thread"),
       picker: part("did-picker"),
@@ -184,6 +185,9 @@
   }
 
   function updateCard(card, phone) {
+    // The demo names its handsets (Alex, Sam); a name can come or go while the page is open.
+    card.name.textContent = phone.name || "";
+    card.name.hidden = !phone.name;
     const badges = phone.opted_out_of.map((did) => {
       const badge = element("span", "badge", `opted out of ${did.display}`);
       badge.dataset.testid = "opt-out-badge";

@@ -2,17 +2,17 @@
 
 Debian's Chromium (installed by scripts/setup), driven headless through Playwright's
 library; Playwright never downloads a browser. Screenshots of every step are saved in
-`artifacts/browser/` (ignored by git) for a person to look at.
+`artifacts/browser/` (ignored by git) for a person to look at; the `readme-*` ones, under
+fixed names, are the README's.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import pytest_asyncio
 
 from demo.configure import (
     CONTACTS,
@@ -27,67 +27,32 @@ from demo.configure import (
 from demo.hass import DEMO_NAME, DEMO_PASSWORD, DEMO_USERNAME, REPOSITORY
 from simulator.state import CallbackKind
 
-from .helpers import ALEX, DID_1, DID_2, entity_id, eventually, wait_for_state
+from .browser import SCREENSHOTS
+from .helpers import ALEX, DID_1, DID_2, entity_id, eventually, registry, wait_for_state
 
 playwright = pytest.importorskip(
     "playwright.async_api", reason="Playwright is installed on the newest toolchain only"
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import Sequence
 
-    from playwright.async_api import Browser, Page
+    from playwright.async_api import Locator, Page
 
     from demo.hass import HassProcess
     from simulator.testing import RunningSimulator
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPOSITORY / "artifacts" / "browser"
-# This machine's network is closed: no background traffic, no first-run chores.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 60_000  # generous: the machine is shared
 
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    """Debian's Chromium; scripts/setup installs it, so its absence is a failure."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/setup (it installs chromium)"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return CHROMIUM
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    """Chromium, headless, for the module."""
-    async with playwright.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    """One tab for the module: the frontend keeps its login in it."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = await context.new_page()
-    yield tab
-    await context.close()
-
-
-async def _shot(page: Page, name: str) -> None:
-    await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+async def _shot(page: Page, name: str, *, mask: Sequence[Locator] = ()) -> None:
+    # Transitions run to their end first: a field's label caught mid-flight covers its value.
+    await page.screenshot(
+        path=SCREENSHOTS / f"{name}.png",
+        animations="disabled",
+        mask=list(mask),
+        mask_color="#bdbdbd",
+    )
 
 
 async def test_config_flow_in_the_frontend(
@@ -107,6 +72,7 @@ async def test_config_flow_in_the_frontend(
     await page.get_by_text("Connect your Flowroute account").wait_for()
     await page.get_by_role("textbox", name="Access key").fill(simulator.account.access_key)
     await page.get_by_role("textbox", name="Secret key").fill(simulator.account.secret_key)
+    await _shot(page, "readme-setup-1-keys")
     await page.get_by_text("Advanced settings").click()
     await page.get_by_role("textbox", name="Flowroute API URL").fill(simulator.url)
     await _shot(page, "02-account")
@@ -117,6 +83,7 @@ async def test_config_flow_in_the_frontend(
     await second.click(force=True)  # on the drawn box, which covers the input
     assert await second.is_checked()
     await _shot(page, "03-numbers")
+    await _shot(page, "readme-setup-2-numbers")
     await page.get_by_role("button", name="Submit").click()
 
     await page.get_by_text("Receive texts and delivery receipts").wait_for()
@@ -125,10 +92,14 @@ async def test_config_flow_in_the_frontend(
     await toggle.click(force=True)
     assert await toggle.is_checked()
     await _shot(page, "04-callbacks")
+    # The README shows no webhook id, not even a throwaway one.
+    webhook_url = page.locator("code").filter(has_text="/api/webhook/")
+    await _shot(page, "readme-setup-3-callbacks", mask=[webhook_url])
     await page.get_by_role("button", name="Submit").click()
 
     await page.get_by_role("button", name="Finish").wait_for()
     await _shot(page, "05-created")
+    await _shot(page, "readme-setup-4-done")
     await page.get_by_role("button", name="Finish").click()
 
     [entry] = await hass_process.config_entries("flowroute")
@@ -241,3 +212,45 @@ async def test_phone_page_talks_to_assist(
     await page.goto(f"{hass_process.url}/logbook?entity_id={porch_light}")
     await page.get_by_text(f"By {DEMO_NAME}").wait_for()
     await _shot(page, "11-porch-light-activity")
+
+
+async def test_device_page_of_a_number(hass_process: HassProcess, page: Page) -> None:
+    """The device page of the number Alex talked to Assist on, for the README."""
+    sensor = await entity_id(hass_process, f"{DID_1}_last_message")
+    [device_id] = {
+        item["device_id"] for item in await registry(hass_process) if item["entity_id"] == sensor
+    }
+    await page.goto(f"{hass_process.url}/config/devices/device/{device_id}")
+    await page.get_by_text("Last delivery status").first.wait_for()
+    await _shot(page, "readme-device")
+
+
+async def test_config_flow_in_spanish(hass_process: HassProcess, page: Page) -> None:
+    """With the user's language set to Spanish, the config flow speaks it, from es.json."""
+    spanish = json.loads(
+        (REPOSITORY / "custom_components" / "flowroute" / "translations" / "es.json").read_text()
+    )["config"]["step"]["user"]
+    websocket = await hass_process.websocket()
+    language = {"type": "frontend/set_user_data", "key": "language"}
+    saved = await websocket.command({"type": "frontend/get_user_data", "key": "language"})
+    await page.goto(f"{hass_process.url}/")
+    stored = await page.evaluate("localStorage.getItem('selectedLanguage')")
+    # What the profile page's language menu stores: the user's data, and the browser's.
+    await websocket.command({**language, "value": {**(saved["value"] or {}), "language": "es"}})
+    await page.evaluate("localStorage.setItem('selectedLanguage', JSON.stringify('es'))")
+    try:
+        await page.goto(f"{hass_process.url}/config/integrations/dashboard/add?domain=flowroute")
+        await page.wait_for_function("document.documentElement.lang === 'es'")
+        await page.get_by_role("button", name="OK").click()
+        await page.get_by_text(spanish["title"]).wait_for()
+        await page.get_by_role("textbox", name=spanish["data"]["access_key"]).wait_for()
+        await page.get_by_text(spanish["sections"]["advanced"]["name"]).wait_for()
+        await _shot(page, "readme-setup-es")
+        await page.keyboard.press("Escape")  # closing the dialog ends the flow
+    finally:
+        await websocket.command({**language, "value": saved["value"]})
+        await page.evaluate(
+            "stored => stored === null ? localStorage.removeItem('selectedLanguage')"
+            " : localStorage.setItem('selectedLanguage', stored)",
+            stored,
+        )
