@@ -41,3 +41,6 @@ async def log_in(page: Page, hass: HassProcess) -> None:
     await page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
     await page.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
     await page.wait_for_url(re.compile(r"/home|/lovelace"))
+    # The URL matches while the code is still being exchanged: a page loaded before the
+    # tokens are kept would have to log in again.
+    await page.wait_for_function("localStorage.getItem('hassTokens') !== null")

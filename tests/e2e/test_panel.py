@@ -11,6 +11,7 @@ screenshots (wide and phone-sized, light and dark) are saved in artifacts/browse
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -249,8 +250,17 @@ async def test_screenshots_wide_and_phone_sized_in_light_and_dark(page: Page) ->
     assert not await drawer.evaluate("drawer => drawer.open")
     await panel.get_by_test_id("menu").click()
     await eventually(lambda: drawer.evaluate("drawer => drawer.open"), "the sidebar opened")
-    await page.keyboard.press("Escape")
-    await eventually(lambda: drawer.evaluate("drawer => !drawer.open"), "the sidebar closed again")
+
+    async def tap_beside() -> bool:
+        # Closed as a person closes it: a tap on the shaded page beside it (again, if it
+        # came while the drawer was still sliding in).
+        if not await drawer.evaluate("drawer => drawer.open"):
+            return True
+        await page.mouse.click(PHONE["width"] - 10, PHONE["height"] // 2)
+        await asyncio.sleep(0.5)
+        return False
+
+    await eventually(tap_beside, "the sidebar closed again")
     await _conversation(page, SAM).click()
     await panel.get_by_test_id("back").wait_for()
     await page.set_viewport_size(WIDE)
