@@ -397,7 +397,7 @@ async def test_a_sent_text_moves_from_queued_to_delivered(
     response = await hass.services.async_call(
         DOMAIN,
         "send_message",
-        {"to": HANDSET, "message": "Garage door is open", "wait_for_delivery": 10},
+        {"to": HANDSET, "message": "Garage door is open", "wait_for_delivery": 60},
         blocking=True,
         return_response=True,
     )

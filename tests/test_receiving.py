@@ -50,7 +50,7 @@ async def test_sent_text_is_followed_to_the_handset(
     response = await hass.services.async_call(
         DOMAIN,
         "send_message",
-        {"to": HANDSET, "message": "Garage open", "wait_for_delivery": 10},
+        {"to": HANDSET, "message": "Garage open", "wait_for_delivery": 60},
         blocking=True,
         return_response=True,
     )

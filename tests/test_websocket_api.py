@@ -408,7 +408,7 @@ async def test_subscribers_hear_texts_receipts_opt_outs_and_read_marks(
     await hass.services.async_call(
         DOMAIN,
         "send_message",
-        {"to": HANDSET, "message": "1234", "wait_for_delivery": 10},
+        {"to": HANDSET, "message": "1234", "wait_for_delivery": 60},
         blocking=True,
     )
     states = [await _event(ws) for _ in range(3)]
